@@ -1,0 +1,1 @@
+int ckernels_placeholder(void);

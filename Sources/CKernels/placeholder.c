@@ -1,0 +1,2 @@
+#include "ckernels.h"
+int ckernels_placeholder(void) { return 0; }

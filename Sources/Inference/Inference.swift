@@ -1,0 +1,1 @@
+// Inference: work in progress; see the module's issue.

@@ -1,0 +1,1 @@
+// Journal: work in progress; see the module's issue.

@@ -1,0 +1,1 @@
+// ModelFormats: work in progress; see the module's issue.

@@ -1,0 +1,1 @@
+// Terminal: work in progress; see the module's issue.

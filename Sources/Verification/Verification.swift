@@ -1,0 +1,1 @@
+// Verification: work in progress; see the module's issue.
