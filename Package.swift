@@ -11,7 +11,7 @@ let package = Package(
     ],
     targets: [
         // ncursesw, with a shim that turns its macros into functions Swift can call.
-        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", pkgConfig: "ncursesw"),
+        .systemLibrary(name: "CNcurses", path: "Sources/CNcurses", providers: [.apt(["libncurses-dev"])]),
         // Hot numeric loops (quantized dot products, matrix products) in C, dispatched at run
         // time on the CPU's features.
         .target(

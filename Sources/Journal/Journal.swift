@@ -1,1 +1,0 @@
-// Journal: work in progress; see the module's issue.

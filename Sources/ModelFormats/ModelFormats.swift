@@ -1,1 +1,0 @@
-// ModelFormats: work in progress; see the module's issue.
