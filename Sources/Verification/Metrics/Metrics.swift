@@ -1,0 +1,213 @@
+import Reasoning
+
+/// The metrics of the generation–verification gap, as pure functions of a session's values.
+/// See Report.swift for the definitions.
+public enum Metrics {
+    /// Computes every figure of the report. Never traps on odd input: missing solutions,
+    /// unknown correctness, unreadable critiques and empty sessions all end up as counts and
+    /// nil figures.
+    public static func report(_ input: MetricsInput, options: MetricsOptions = MetricsOptions()) -> Report {
+        let index = MetricsIndex(input)
+        let labels = FirstErrorLabels(input: input, index: index, source: options.labelSource)
+        var notes: [String] = []
+
+        let accuracy = Metrics.accuracy(index, round: options.round)
+        if accuracy.unknownCorrectness > 0 {
+            notes.append("round \(options.round): \(plural(accuracy.unknownCorrectness, "solution")) of unknown correctness excluded")
+        }
+        let passAtK = Metrics.passAtK(index, round: options.round, ks: options.ks)
+        for p in passAtK where p.excludedTooFewSamples > 0 {
+            notes.append("pass@\(p.k): \(plural(p.excludedTooFewSamples, "problem")) with fewer than \(p.k) graded samples excluded")
+        }
+
+        var verifiers: [Report.VerifierFigures] = []
+        for v in index.verifiers {
+            let figures = Metrics.verifierFigures(v, index: index, labels: labels, options: options)
+            let tau = "τ=\(formatNumber(figures.threshold))"
+            notes += gapNotes(figures.thresholdGap, name: "\(v) \(tau)")
+            notes += gapNotes(figures.topNGap, name: "\(v) top-\(options.topN)")
+            if figures.uncritiqued > 0 {
+                notes.append("\(v): \(plural(figures.uncritiqued, "graded sample")) of round \(options.round) not critiqued; outside its population")
+            }
+            verifiers.append(figures)
+        }
+
+        let ensembleLists = options.ensembles ?? defaultEnsembles(index)
+        var ensembles: [Report.EnsembleFigures] = []
+        for members in ensembleLists {
+            guard let e = Metrics.ensemble(members, index: index, options: options) else { continue }
+            let name = e.members.map(\.description).joined(separator: " AND ")
+            notes += gapNotes(e.gap, name: name)
+            if e.missingCritique > 0 {
+                notes.append("\(name): \(plural(e.missingCritique, "sample")) missing a member's critique excluded")
+            }
+            ensembles.append(e)
+        }
+
+        let tournaments = Metrics.tournaments(input.comparisons, index: index)
+        for t in tournaments where t.undecided > 0 {
+            notes.append("tournament/\(t.informed ? "informed" : "blind") round \(t.round): \(plural(t.undecided, "problem")) undecided (final comparisons unreadable or disagreeing); excluded")
+        }
+
+        return Report(
+            settings: .init(round: options.round, topN: options.topN, ks: options.ks, labelSource: options.labelSource),
+            counts: counts(input, index: index),
+            accuracy: accuracy,
+            generators: Metrics.generators(index),
+            labelAgreement: Metrics.labelAgreement(index),
+            passAtK: passAtK,
+            rounds: Metrics.rounds(index),
+            verifiers: verifiers,
+            ensembles: ensembles,
+            tournaments: tournaments,
+            positionBias: Metrics.positionBias(input.comparisons),
+            blindVsInformed: Metrics.blindVsInformed(index, options: options),
+            notes: notes)
+    }
+
+    /// One ensemble of every scoring verifier present (tournaments judge pairs, not samples),
+    /// when there are at least two.
+    static func defaultEnsembles(_ index: MetricsIndex) -> [[VerifierID]] {
+        let members = index.verifiers.filter { $0.kind != .tournament }
+        return members.count >= 2 ? [members] : []
+    }
+
+    static func gapNotes(_ g: Report.GapFigures, name: String) -> [String] {
+        var notes: [String] = []
+        if g.keptNothing > 0 {
+            notes.append("\(name): \(plural(g.keptNothing, "problem")) kept nothing; excluded")
+        }
+        if g.allCorrect > 0 {
+            notes.append("\(name): \(plural(g.allCorrect, "problem")) with J_x = 1 excluded from the relative gap")
+        }
+        if g.unreadable > 0 {
+            notes.append("\(name): \(plural(g.unreadable, "unreadable critique")) never kept")
+        }
+        return notes
+    }
+
+    static func counts(_ input: MetricsInput, index: MetricsIndex) -> Report.Counts {
+        var stepsBySource: [String: Set<StepKey>] = [:]
+        var bySourceAndSolution: [String: [String: [Annotation]]] = [:]
+        for a in input.annotations {
+            stepsBySource[a.source, default: []].insert(StepKey(solutionID: a.solutionID, step: a.stepIndex))
+            bySourceAndSolution[a.source, default: [:]][a.solutionID, default: []].append(a)
+        }
+        let sources = stepsBySource.keys.sorted { a, b in
+            if (a == Annotation.human) != (b == Annotation.human) { return a == Annotation.human }
+            return a < b
+        }
+        let perSource = sources.map { source -> Report.SourceCount in
+            var labelled = 0, firstErrors = 0
+            for (solutionID, annotations) in bySourceAndSolution[source] ?? [:] {
+                guard let solution = index.solutionByID[solutionID] else { continue }
+                switch FirstErrorLabel.from(annotations: annotations, stepCount: solution.steps.count) {
+                case .unlabelled: break
+                case .noError: labelled += 1
+                case .step: labelled += 1; firstErrors += 1
+                }
+            }
+            return .init(source: source, annotatedSteps: stepsBySource[source]?.count ?? 0,
+                         labelledSolutions: labelled, labelledFirstErrors: firstErrors)
+        }
+        return .init(problems: input.problems.count, solutions: input.solutions.count,
+                     critiques: input.critiques.count, comparisons: input.comparisons.count,
+                     annotations: input.annotations.count, orphanCritiques: index.orphanCritiques,
+                     replacedCritiques: index.replacedCritiques, sources: perSource)
+    }
+}
+
+struct StepKey: Hashable {
+    var solutionID: String
+    var step: Int
+}
+
+/// Lookups shared by every metric, built once per report.
+struct MetricsIndex {
+    /// Solutions by id, in input order (a repeated id: the later one wins).
+    let solutions: [Solution]
+    let solutionByID: [String: Solution]
+    /// Per verifier: the critique in force for each solution it judged.
+    let critiques: [VerifierID: [String: Critique]]
+    /// Verifiers with at least one critique of a known solution, sorted.
+    let verifiers: [VerifierID]
+    let orphanCritiques: Int
+    let replacedCritiques: Int
+    /// Solutions per round, in input order.
+    private let byRound: [Int: [Solution]]
+
+    init(_ input: MetricsInput) {
+        var byID: [String: Solution] = [:]
+        var order: [String] = []
+        for s in input.solutions {
+            if byID.updateValue(s, forKey: s.id) == nil { order.append(s.id) }
+        }
+        solutionByID = byID
+        solutions = order.compactMap { byID[$0] }
+        byRound = Dictionary(grouping: solutions, by: \.round)
+
+        var critiques: [VerifierID: [String: Critique]] = [:]
+        var orphans = 0, replaced = 0
+        for c in input.critiques {
+            guard byID[c.solutionID] != nil else { orphans += 1; continue }
+            if critiques[VerifierID(of: c), default: [:]].updateValue(c, forKey: c.solutionID) != nil {
+                replaced += 1
+            }
+        }
+        self.critiques = critiques
+        verifiers = critiques.keys.sorted()
+        orphanCritiques = orphans
+        replacedCritiques = replaced
+    }
+
+    /// The solutions of one round, in input order.
+    func samples(round: Int) -> [Solution] {
+        byRound[round] ?? []
+    }
+
+    func critique(_ verifier: VerifierID, of solutionID: String) -> Critique? {
+        critiques[verifier]?[solutionID]
+    }
+}
+
+/// Correct/total counts of one problem's samples.
+struct Tally {
+    var samples = 0
+    var correct = 0
+
+    var fraction: Double { Double(correct) / Double(samples) }
+
+    /// Per-problem tallies of graded solutions, plus how many had unknown correctness.
+    static func byProblem(_ solutions: [Solution]) -> (tallies: [String: Tally], unknown: Int) {
+        var tallies: [String: Tally] = [:]
+        var unknown = 0
+        for s in solutions {
+            guard let ok = s.grade.correct else { unknown += 1; continue }
+            tallies[s.problemID, default: Tally()].samples += 1
+            if ok { tallies[s.problemID, default: Tally()].correct += 1 }
+        }
+        return (tallies, unknown)
+    }
+
+    /// Mean over problems of the fraction correct; problems summed in id order so the result
+    /// does not depend on dictionary order.
+    static func meanFraction(_ tallies: [String: Tally]) -> Double? {
+        guard !tallies.isEmpty else { return nil }
+        let sum = tallies.sorted { $0.key < $1.key }.reduce(0.0) { $0 + $1.value.fraction }
+        return sum / Double(tallies.count)
+    }
+}
+
+func ratio(_ numerator: Int, _ denominator: Int) -> Double? {
+    denominator == 0 ? nil : Double(numerator) / Double(denominator)
+}
+
+func plural(_ n: Int, _ noun: String) -> String {
+    "\(n) \(noun)\(n == 1 ? "" : "s")"
+}
+
+/// A threshold or score as people write it: `8`, `0.5`, `0.75`.
+func formatNumber(_ x: Double) -> String {
+    if x.isFinite, x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
+    return String(x)
+}
