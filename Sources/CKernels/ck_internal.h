@@ -1,0 +1,56 @@
+// Shared between the CKernels source files; not part of the public header.
+#ifndef CK_INTERNAL_H
+#define CK_INTERNAL_H
+
+#include "ckernels.h"
+
+// One activation row quantized for the integer kernels: `n` int8 values, a float scale per
+// 32 values, and the integer sum of each 16 values (the weight formats with an offset —
+// Q4_0's -8, Q4_K's minimum, Q6_K's -32 — fold it in as offset * sum instead of per element).
+typedef struct {
+    const int8_t *qs;
+    const float *d;
+    const int16_t *s16;
+} ck_act;
+
+// Bytes of one quantized activation row in scratch (64-byte multiple so rows stay aligned).
+size_t ck_act_row_bytes(int64_t n);
+// Quantizes `n` floats into the row at `dst` (laid out qs | d | s16) and returns its view.
+ck_act ck_quantize_act(const float *x, void *dst, int64_t n);
+ck_act ck_act_view(const void *row, int64_t n);
+
+// Most activation rows a kernel call handles at once (a tile reuses each weight block for
+// all of them while it is in registers).
+#define CK_TILE 4
+
+// Integer kernels: out[j] = W_row · x[j] for j < nx (nx <= CK_TILE).
+typedef void (*ck_qdot_fn)(int64_t n, const void *w, const ck_act *x, int nx, float *out);
+// Float kernels: out[j] = W_row · x[j] for j < nx.
+typedef void (*ck_fdot_fn)(int64_t n, const void *w, const float *const *x, int nx, float *out);
+
+typedef struct {
+    ck_qdot_fn qdot;  // non-null for integer-quantized types
+    ck_fdot_fn fdot;  // non-null for float types
+} ck_kernels;
+
+// The scalar kernels (always available) and the best for the active features.
+ck_kernels ck_scalar_kernels(ck_type type);
+ck_kernels ck_best_kernels(ck_type type);
+
+// SIMD kernel tables (NULL entries where a level has no specialised kernel).
+ck_kernels ck_avx2_kernels(ck_type type);
+ck_kernels ck_avx512_kernels(ck_type type);
+
+// Float helpers with SIMD dispatch (attention and norms use them).
+float ck_vec_dot_f32(const float *a, const float *b, int64_t n);
+void ck_vec_mad_f32(float *y, const float *x, float a, int64_t n);  // y += a * x
+void ck_vec_scale_f32(float *y, float a, int64_t n);                 // y *= a
+
+// Splits `total` items into contiguous ranges for worker `ith` of `nth`.
+static inline void ck_split(int64_t total, int ith, int nth, int64_t *begin, int64_t *end) {
+    int64_t per = (total + nth - 1) / nth;
+    *begin = per * ith < total ? per * ith : total;
+    *end = *begin + per < total ? *begin + per : total;
+}
+
+#endif
