@@ -1,0 +1,338 @@
+import Foundation
+
+/// Everything a tokenizer is built from, read from GGUF `tokenizer.ggml.*` metadata or from a
+/// Hugging Face `tokenizer.json` (+ `tokenizer_config.json`, `generation_config.json`).
+/// The `Tokenizers` module turns this into a working tokenizer; this type only carries data.
+public struct TokenizerData: Sendable {
+    public enum Kind: String, Sendable {
+        /// Byte-level BPE (GPT-2 style; GGUF `tokenizer.ggml.model = gpt2`).
+        case byteLevelBPE = "gpt2"
+        /// SentencePiece-style BPE with scores and `<0xNN>` byte fallback (GGUF `llama`).
+        case sentencePiece = "llama"
+    }
+
+    /// GGUF `tokenizer.ggml.token_type` values.
+    public enum TokenType: Int32, Sendable {
+        case undefined = 0, normal = 1, unknown = 2, control = 3, userDefined = 4, unused = 5, byte = 6
+    }
+
+    public struct Merge: Sendable, Hashable {
+        public let left: String
+        public let right: String
+        public init(left: String, right: String) { self.left = left; self.right = right }
+    }
+
+    /// Where it came from (file path), for error messages.
+    public var source: String
+    public var kind: Kind
+    /// Pre-tokenizer name as llama.cpp spells `tokenizer.ggml.pre`: "gpt-2", "llama-bpe"
+    /// (Llama 3), "qwen2", or "default". For tokenizer.json it is recognised from the regex.
+    public var preTokenizer: String
+    /// Token text by id. Byte-level BPE tokens use GPT-2's byte-to-character mapping.
+    public var tokens: [String]
+    public var tokenTypes: [TokenType]
+    /// SentencePiece scores (empty for byte-level BPE).
+    public var scores: [Float]
+    /// BPE merges in priority order (rank 0 first). Empty for SentencePiece.
+    public var merges: [Merge]
+    /// Llama 3 style: a pre-token that is itself in the vocabulary is emitted whole.
+    public var ignoreMerges: Bool
+    public var bosID: Int?
+    public var eosID: Int?
+    public var unknownID: Int?
+    public var paddingID: Int?
+    /// End-of-generation ids besides `eosID` (`<|eot_id|>`, `<|im_end|>`, generation_config's list).
+    public var extraEOSIDs: [Int]
+    public var addBOS: Bool
+    public var addEOS: Bool
+    /// The model's own Jinja chat template, if it ships one.
+    public var chatTemplate: String?
+
+    public init(source: String, kind: Kind, preTokenizer: String, tokens: [String], tokenTypes: [TokenType],
+                scores: [Float] = [], merges: [Merge] = [], ignoreMerges: Bool = false,
+                bosID: Int? = nil, eosID: Int? = nil, unknownID: Int? = nil, paddingID: Int? = nil,
+                extraEOSIDs: [Int] = [], addBOS: Bool = false, addEOS: Bool = false, chatTemplate: String? = nil) {
+        self.source = source
+        self.kind = kind
+        self.preTokenizer = preTokenizer
+        self.tokens = tokens
+        self.tokenTypes = tokenTypes
+        self.scores = scores
+        self.merges = merges
+        self.ignoreMerges = ignoreMerges
+        self.bosID = bosID
+        self.eosID = eosID
+        self.unknownID = unknownID
+        self.paddingID = paddingID
+        self.extraEOSIDs = extraEOSIDs
+        self.addBOS = addBOS
+        self.addEOS = addEOS
+        self.chatTemplate = chatTemplate
+    }
+
+    /// All ids that end generation.
+    public var endOfGenerationIDs: Set<Int> {
+        var s = Set(extraEOSIDs)
+        if let eosID { s.insert(eosID) }
+        return s
+    }
+
+    /// Loads tokenizer data from a `.gguf` file or a Hugging Face folder, without needing a
+    /// supported model architecture (the vocab-only GGUF fixtures are `gpt2`).
+    public static func load(path: String) throws -> TokenizerData {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw ModelFormatError(file: path, "no such file or folder")
+        }
+        if isDir.boolValue { return try fromHuggingFaceFolder(path) }
+        if path.hasSuffix("tokenizer.json") { return try fromTokenizerJSON(path: path) }
+        return try TokenizerData(gguf: GGUFFile(path: path))
+    }
+
+    // MARK: GGUF
+
+    public init(gguf: GGUFFile) throws {
+        let file = gguf.path
+        let m = gguf.metadata
+        guard let model = m["tokenizer.ggml.model"]?.string else {
+            throw ModelFormatError(file: file, "no tokenizer in this file", .key("tokenizer.ggml.model"))
+        }
+        switch model {
+        case "gpt2": kind = .byteLevelBPE
+        case "llama": kind = .sentencePiece
+        default:
+            throw ModelFormatError(file: file, "unsupported tokenizer model \"\(model)\" (supported: gpt2, llama)", .key("tokenizer.ggml.model"))
+        }
+        source = file
+        preTokenizer = m["tokenizer.ggml.pre"]?.string ?? "default"
+        guard let tokenValues = m["tokenizer.ggml.tokens"]?.array, !tokenValues.isEmpty else {
+            throw ModelFormatError(file: file, "missing or empty token list", .key("tokenizer.ggml.tokens"))
+        }
+        var toks: [String] = []
+        toks.reserveCapacity(tokenValues.count)
+        for v in tokenValues {
+            guard let s = v.string else {
+                throw ModelFormatError(file: file, "token list holds a non-string", .key("tokenizer.ggml.tokens"))
+            }
+            toks.append(s)
+        }
+        tokens = toks
+        let n = toks.count
+        if let types = m["tokenizer.ggml.token_type"]?.array {
+            guard types.count == n else {
+                throw ModelFormatError(file: file, "token_type has \(types.count) entries for \(n) tokens", .key("tokenizer.ggml.token_type"))
+            }
+            tokenTypes = types.map { TokenType(rawValue: Int32(truncatingIfNeeded: $0.int ?? 1)) ?? .normal }
+        } else {
+            tokenTypes = Array(repeating: .normal, count: n)
+        }
+        if let sc = m["tokenizer.ggml.scores"]?.array {
+            guard sc.count == n else {
+                throw ModelFormatError(file: file, "scores has \(sc.count) entries for \(n) tokens", .key("tokenizer.ggml.scores"))
+            }
+            scores = sc.map { Float($0.double ?? 0) }
+        } else {
+            scores = []
+        }
+        var mergeList: [Merge] = []
+        if let ms = m["tokenizer.ggml.merges"]?.array {
+            mergeList.reserveCapacity(ms.count)
+            for (i, v) in ms.enumerated() {
+                // Byte-level tokens never contain a raw space (it maps to "Ġ"), so the first
+                // space separates the pair.
+                guard let s = v.string, let sp = s.firstIndex(of: " ") else {
+                    throw ModelFormatError(file: file, "merge \(i) is not \"left right\"", .key("tokenizer.ggml.merges"))
+                }
+                mergeList.append(Merge(left: String(s[..<sp]), right: String(s[s.index(after: sp)...])))
+            }
+        }
+        merges = mergeList
+        if kind == .byteLevelBPE && merges.isEmpty {
+            throw ModelFormatError(file: file, "byte-level BPE tokenizer without merges", .key("tokenizer.ggml.merges"))
+        }
+        ignoreMerges = preTokenizer == "llama-bpe" || preTokenizer == "llama3"
+        func id(_ key: String) throws -> Int? {
+            guard let v = m[key] else { return nil }
+            guard let i = v.int, i >= 0, i < n else {
+                throw ModelFormatError(file: file, "token id out of range", .key(key))
+            }
+            return i
+        }
+        bosID = try id("tokenizer.ggml.bos_token_id")
+        eosID = try id("tokenizer.ggml.eos_token_id")
+        unknownID = try id("tokenizer.ggml.unknown_token_id")
+        paddingID = try id("tokenizer.ggml.padding_token_id")
+        var extra: [Int] = []
+        if let eot = try id("tokenizer.ggml.eot_token_id") { extra.append(eot) }
+        if let eom = try id("tokenizer.ggml.eom_token_id") { extra.append(eom) }
+        // Chat models end turns with these control tokens even when eos says otherwise.
+        for (i, t) in toks.enumerated() where tokenTypes[i] == .control
+            && ["<|eot_id|>", "<|im_end|>", "<|end_of_text|>", "<|endoftext|>", "<|eom_id|>"].contains(t) {
+            extra.append(i)
+        }
+        extraEOSIDs = Array(Set(extra)).sorted()
+        addBOS = m["tokenizer.ggml.add_bos_token"]?.bool ?? (kind == .sentencePiece || ignoreMerges)
+        addEOS = m["tokenizer.ggml.add_eos_token"]?.bool ?? false
+        chatTemplate = m["tokenizer.chat_template"]?.string
+    }
+
+    // MARK: Hugging Face
+
+    /// `tokenizer.json` plus, when present next to it, `tokenizer_config.json` and
+    /// `generation_config.json`.
+    public static func fromHuggingFaceFolder(_ folder: String) throws -> TokenizerData {
+        let tj = (folder as NSString).appendingPathComponent("tokenizer.json")
+        guard FileManager.default.fileExists(atPath: tj) else {
+            throw ModelFormatError(file: folder, "missing tokenizer.json (needed to tokenize; a tokenizer.model alone is not supported)")
+        }
+        return try fromTokenizerJSON(path: tj)
+    }
+
+    public static func fromTokenizerJSON(path: String) throws -> TokenizerData {
+        let root = try readJSONObject(path: path)
+        guard let model = root["model"] as? [String: Any] else {
+            throw ModelFormatError(file: path, "missing model", .field("model"))
+        }
+        guard (model["type"] as? String ?? "BPE") == "BPE" else {
+            throw ModelFormatError(file: path, "unsupported tokenizer model type \(model["type"] as? String ?? "?") (only BPE)", .field("model.type"))
+        }
+        guard let vocab = model["vocab"] as? [String: Any] else {
+            throw ModelFormatError(file: path, "missing vocab", .field("model.vocab"))
+        }
+        var byID: [Int: String] = [:]
+        for (tok, v) in vocab {
+            guard let i = jsonInt(v), i >= 0, i < 1 << 24 else {
+                throw ModelFormatError(file: path, "bad id for token \(tok.debugDescription)", .field("model.vocab"))
+            }
+            byID[i] = tok
+        }
+        var special: [Int: Bool] = [:]
+        if let added = root["added_tokens"] as? [[String: Any]] {
+            for a in added {
+                guard let i = jsonInt(a["id"]), i >= 0, i < 1 << 24, let content = a["content"] as? String else {
+                    throw ModelFormatError(file: path, "malformed added token", .field("added_tokens"))
+                }
+                byID[i] = content
+                special[i] = jsonBool(a["special"]) ?? true
+            }
+        }
+        let count = (byID.keys.max() ?? -1) + 1
+        guard count > 0 else { throw ModelFormatError(file: path, "empty vocabulary", .field("model.vocab")) }
+        var tokens = [String](repeating: "", count: count)
+        var types = [TokenType](repeating: .unused, count: count)
+        for (i, t) in byID {
+            tokens[i] = t
+            types[i] = special[i].map { $0 ? .control : .userDefined } ?? .normal
+        }
+        for i in 0..<count where byID[i] == nil { tokens[i] = "<unused\(i)>" }
+
+        var merges: [Merge] = []
+        if let ms = model["merges"] as? [Any] {
+            merges.reserveCapacity(ms.count)
+            for (i, m) in ms.enumerated() {
+                if let s = m as? String, let sp = s.firstIndex(of: " ") {
+                    merges.append(Merge(left: String(s[..<sp]), right: String(s[s.index(after: sp)...])))
+                } else if let pair = m as? [String], pair.count == 2 {
+                    merges.append(Merge(left: pair[0], right: pair[1]))
+                } else {
+                    throw ModelFormatError(file: path, "merge \(i) is malformed", .field("model.merges"))
+                }
+            }
+        }
+
+        // Byte-level (GPT-2 family) vs SentencePiece-style (Llama 2 / Mistral v0.1 exports:
+        // byte_fallback with a "▁" normalizer/pre-tokenizer).
+        let byteFallback = jsonBool(model["byte_fallback"]) ?? false
+        let preDesc = describe(root["pre_tokenizer"])
+        let kind: Kind
+        let pre: String
+        if byteFallback || describe(root["normalizer"]).contains("\u{2581}") || (preDesc.contains("Metaspace")) {
+            kind = .sentencePiece
+            pre = "default"
+        } else {
+            kind = .byteLevelBPE
+            pre = try classifyPreTokenizer(root["pre_tokenizer"], file: path)
+        }
+        var data = TokenizerData(source: path, kind: kind, preTokenizer: pre, tokens: tokens, tokenTypes: types,
+                                 merges: merges, ignoreMerges: jsonBool(model["ignore_merges"]) ?? false)
+        if kind == .sentencePiece {
+            // No scores in tokenizer.json: sentencepiece orders pieces by score, so the id
+            // order is the priority order.
+            data.scores = (0..<count).map { -Float($0) }
+            for i in 0..<count where data.tokenTypes[i] == .normal {
+                let t = tokens[i]
+                if t.count == 6, t.hasPrefix("<0x"), t.hasSuffix(">") { data.tokenTypes[i] = .byte }
+            }
+            if let unk = model["unk_token"] as? String { data.unknownID = byID.first { $0.value == unk }?.key }
+        }
+        if kind == .byteLevelBPE && merges.isEmpty {
+            throw ModelFormatError(file: path, "byte-level BPE tokenizer without merges", .field("model.merges"))
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        try data.applyHuggingFaceConfigs(folder: folder)
+        return data
+    }
+
+    /// Recognises the three supported pre-tokenizer regexes in a tokenizer.json.
+    static func classifyPreTokenizer(_ v: Any?, file: String) throws -> String {
+        let desc = describe(v)
+        if desc.contains("\\p{N}{1,3}") { return "llama-bpe" }
+        if desc.contains("[^\\r\\n\\p{L}\\p{N}]?\\p{L}+") && desc.contains("\\p{N}") { return "qwen2" }
+        if desc.contains("ByteLevel") && !desc.contains("Split") { return "gpt-2" }
+        if desc.contains("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+") { return "gpt-2" }
+        throw ModelFormatError(file: file, "unrecognised pre-tokenizer (supported: GPT-2, Llama 3, Qwen2 patterns)", .field("pre_tokenizer"))
+    }
+
+    /// Flattens a JSON value to text, to look for known patterns in it.
+    static func describe(_ v: Any?) -> String {
+        guard let v, !(v is NSNull) else { return "" }
+        if let d = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys, .withoutEscapingSlashes]),
+           let s = String(data: d, encoding: .utf8) {
+            // JSON escapes backslashes; undo that so patterns read as written.
+            return s.replacingOccurrences(of: "\\\\", with: "\\")
+        }
+        return "\(v)"
+    }
+
+    mutating func applyHuggingFaceConfigs(folder: String) throws {
+        let fm = FileManager.default
+        func tokenID(_ v: Any?) -> Int? {
+            let text = (v as? String) ?? ((v as? [String: Any])?["content"] as? String)
+            guard let text else { return nil }
+            return tokens.firstIndex(of: text)
+        }
+        let tcPath = (folder as NSString).appendingPathComponent("tokenizer_config.json")
+        if fm.fileExists(atPath: tcPath) {
+            let tc = try readJSONObject(path: tcPath)
+            if let t = tc["chat_template"] as? String {
+                chatTemplate = t
+            } else if let list = tc["chat_template"] as? [[String: Any]] {
+                chatTemplate = (list.first { ($0["name"] as? String) == "default" } ?? list.first)?["template"] as? String
+            }
+            if let b = jsonBool(tc["add_bos_token"]) { addBOS = b }
+            if let b = jsonBool(tc["add_eos_token"]) { addEOS = b }
+            if let i = tokenID(tc["bos_token"]) { bosID = i }
+            if let i = tokenID(tc["eos_token"]) { eosID = i }
+            if let i = tokenID(tc["unk_token"]) { unknownID = i }
+            if let i = tokenID(tc["pad_token"]) { paddingID = i }
+        } else if kind == .sentencePiece {
+            addBOS = true
+        }
+        var extra = Set(extraEOSIDs)
+        for name in ["generation_config.json", "config.json"] {
+            let p = (folder as NSString).appendingPathComponent(name)
+            guard fm.fileExists(atPath: p) else { continue }
+            let obj = try readJSONObject(path: p)
+            var ids: [Int] = []
+            if let i = jsonInt(obj["eos_token_id"]) { ids = [i] }
+            if let list = obj["eos_token_id"] as? [Any] { ids = list.compactMap { jsonInt($0) } }
+            for i in ids where i >= 0 && i < tokens.count {
+                if eosID == nil { eosID = i }
+                extra.insert(i)
+            }
+            if bosID == nil, let b = jsonInt(obj["bos_token_id"]), b >= 0, b < tokens.count { bosID = b }
+        }
+        if let e = eosID { extra.remove(e) }
+        extraEOSIDs = extra.sorted()
+    }
+}
