@@ -46,7 +46,7 @@
 ///
 /// Where a critique was recorded twice for the same solution and verifier, the later one in
 /// input order counts (the earlier is counted as replaced). Every ratio whose denominator is
-/// zero is nil (JSON null, "–" in the table), never NaN.
+/// zero is nil (its key left out of the JSON, "–" in the table), never NaN.
 import Reasoning
 
 public struct Report: Codable, Sendable, Equatable {

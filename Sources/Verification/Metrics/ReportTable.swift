@@ -41,7 +41,8 @@ extension Report {
         out.append("Counts: \(counts.problems) problems, \(counts.solutions) solutions, \(counts.critiques) critiques, "
                    + "\(counts.comparisons) comparisons, \(counts.annotations) annotations")
         if counts.orphanCritiques > 0 || counts.replacedCritiques > 0 {
-            out.append("  \(counts.orphanCritiques) critiques of unknown solutions ignored; \(counts.replacedCritiques) replaced by a later critique")
+            let orphans = counts.orphanCritiques == 1 ? "1 critique of an unknown solution" : "\(counts.orphanCritiques) critiques of unknown solutions"
+            out.append("  \(orphans) ignored; \(counts.replacedCritiques) replaced by a later critique")
         }
         if !counts.sources.isEmpty {
             var t = TextTable(header: ["annotation source", "annotated steps", "labelled solutions", "labelled first errors"])
