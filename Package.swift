@@ -40,7 +40,7 @@ let package = Package(
         ),
         .executableTarget(name: "stepwise", dependencies: ["StepwiseCLI"]),
 
-        .testTarget(name: "ReasoningTests", dependencies: ["Reasoning"]),
+        .testTarget(name: "ReasoningTests", dependencies: ["Reasoning"], exclude: ["Fixtures"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Reasoning"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Journal", "Reasoning"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
