@@ -2,7 +2,7 @@ import Reasoning
 import XCTest
 @testable import Verification
 
-final class MetricsAccuracyTests: XCTestCase {
+final class MetricsAccuracyTests: MetricsTestCase {
     /// Imported solutions of two systems with the dataset's own correctness labels:
     ///   p1: a1 gpt c (label c), a2 llama w (label w)
     ///   p2: b1 gpt w (label c: disagrees), b2 llama c (label c)
@@ -71,7 +71,7 @@ final class MetricsAccuracyTests: XCTestCase {
         // round 1: p1 {c, w} 1/2, p2 {w, c} 1/2 → 0.5 while the score rises to (8+7+9+8)/4 = 8
         assertClose(r[1].accuracy, 0.5)
         assertClose(r[1].meanScores.first?.value, 8)
-        XCTAssertEqual(r[1].meanScores.first?.verifier, scoreBlind)
+        XCTAssertEqual(r[1].meanScores.first?.verifier, Self.scoreBlind)
         // r0a w→c fixed, r0b c→w broken, r0c w→w, r0d c→c
         XCTAssertEqual([r[1].withParent, r[1].fixed, r[1].broken, r[1].stayedRight, r[1].stayedWrong, r[1].unknownPairs],
                        [4, 1, 1, 1, 1, 0])

@@ -6,7 +6,7 @@ import XCTest
 /// Localisation and rejection figures on real labelled solutions: BIG-Bench-Mistake's
 /// multistep arithmetic traces, judged by a synthetic step critique whose predictions are known,
 /// checked against a direct count done here.
-final class MetricsBigBenchMistakeTests: XCTestCase {
+final class MetricsBigBenchMistakeTests: MetricsTestCase {
     struct Record: Decodable {
         var input: String
         var steps: [String]
@@ -93,7 +93,7 @@ final class MetricsBigBenchMistakeTests: XCTestCase {
         let a = Double(erroneousHits) / Double(erroneous), b = Double(cleanHits) / Double(clean)
 
         let report = Metrics.report(input, options: MetricsOptions(labelSource: "big-bench-mistake"))
-        let v = try XCTUnwrap(report.verifiers.first { $0.verifier == critiqueBlind })
+        let v = try XCTUnwrap(report.verifiers.first { $0.verifier == Self.critiqueBlind })
         let l = try XCTUnwrap(v.localisation)
         XCTAssertEqual(l.solutions, 300)
         XCTAssertEqual(l.exactMatches, exact)

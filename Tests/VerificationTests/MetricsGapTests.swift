@@ -22,27 +22,29 @@ import XCTest
 ///   p4       v4      c      nil   1
 ///   p5       w1      c      –     1
 ///   (ghost)  —       —      —     1      (critique of a solution not in the session)
-func sessionA() -> MetricsInput {
-    let rows: [(String, String, Bool?, Double??, Double?)] = [
-        ("s1", "p1", true, 0.9, 1), ("s2", "p1", true, 0.6, 0), ("s3", "p1", false, 0.7, 1),
-        ("s4", "p1", false, 0.2, nil), ("s5", "p1", nil, 0.99, 1),
-        ("t1", "p2", true, 0.4, 1), ("t2", "p2", false, 0.3, 1), ("t3", "p2", false, 0.45, 0),
-        ("u1", "p3", true, 0.8, 1), ("u2", "p3", true, 0.55, 1),
-        ("v1", "p4", false, 0.95, 0), ("v2", "p4", true, 0.5, 1), ("v3", "p4", false, 0.1, 1),
-        ("v4", "p4", true, .some(nil), 1),
-        ("w1", "p5", true, nil, 1),
-    ]
-    var input = MetricsInput(problems: ["p1", "p2", "p3", "p4", "p5"].map(problem))
-    for (id, p, correct, mc, binary) in rows {
-        input.solutions.append(solution(id, p, correct))
-        if let mc { input.critiques.append(critique(id, .mc, mc)) }
-        if let binary { input.critiques.append(critique(id, .cotBinary, binary)) }
+extension MetricsTestCase {
+    func sessionA() -> MetricsInput {
+        let rows: [(String, String, Bool?, Double??, Double?)] = [
+            ("s1", "p1", true, 0.9, 1), ("s2", "p1", true, 0.6, 0), ("s3", "p1", false, 0.7, 1),
+            ("s4", "p1", false, 0.2, nil), ("s5", "p1", nil, 0.99, 1),
+            ("t1", "p2", true, 0.4, 1), ("t2", "p2", false, 0.3, 1), ("t3", "p2", false, 0.45, 0),
+            ("u1", "p3", true, 0.8, 1), ("u2", "p3", true, 0.55, 1),
+            ("v1", "p4", false, 0.95, 0), ("v2", "p4", true, 0.5, 1), ("v3", "p4", false, 0.1, 1),
+            ("v4", "p4", true, .some(nil), 1),
+            ("w1", "p5", true, nil, 1),
+        ]
+        var input = MetricsInput(problems: ["p1", "p2", "p3", "p4", "p5"].map(problem))
+        for (id, p, correct, mc, binary) in rows {
+            input.solutions.append(solution(id, p, correct))
+            if let mc { input.critiques.append(critique(id, .mc, mc)) }
+            if let binary { input.critiques.append(critique(id, .cotBinary, binary)) }
+        }
+        input.critiques.append(critique("ghost", .cotBinary, 1))
+        return input
     }
-    input.critiques.append(critique("ghost", .cotBinary, 1))
-    return input
 }
 
-final class MetricsGapTests: XCTestCase {
+final class MetricsGapTests: MetricsTestCase {
     func testAccuracyExcludesUnknownCorrectness() {
         let a = Metrics.report(sessionA()).accuracy
         // p1 2/4 (s5 unknown: out), p2 1/3, p3 2/2, p4 2/4, p5 1/1
@@ -56,7 +58,7 @@ final class MetricsGapTests: XCTestCase {
 
     func testThresholdGapExcludesProblemsThatKeptNothing() throws {
         let report = Metrics.report(sessionA())
-        let mc = try XCTUnwrap(report.verifiers.first { $0.verifier == mcBlind })
+        let mc = try XCTUnwrap(report.verifiers.first { $0.verifier == Self.mcBlind })
         XCTAssertEqual(mc.threshold, 0.5)
         XCTAssertEqual(mc.uncritiqued, 1)                  // w1
         let g = mc.thresholdGap
@@ -82,7 +84,7 @@ final class MetricsGapTests: XCTestCase {
     }
 
     func testTopOneGap() throws {
-        let g = try XCTUnwrap(Metrics.report(sessionA()).verifiers.first { $0.verifier == mcBlind }).topNGap
+        let g = try XCTUnwrap(Metrics.report(sessionA()).verifiers.first { $0.verifier == Self.mcBlind }).topNGap
         // top-1 by mc: p1 s1 (c), p2 t3 (w), p3 u1 (c), p4 v1 (w); v4 has no score: never kept
         XCTAssertEqual(g.kept, 4)
         XCTAssertEqual(g.keptNothing, 0)
@@ -125,7 +127,7 @@ final class MetricsGapTests: XCTestCase {
         // At the default τ = 8 only x1 (9, wrong) is kept: J(filtered) = 0, gap = −1/2
         assertClose(report.verifiers[0].thresholdGap.gap, -0.5)
         // With τ overridden to 7 for this verifier: x1, x2, x3 kept, as top-2
-        let lowered = Metrics.report(input, options: MetricsOptions(thresholds: [scoreBlind: 7]))
+        let lowered = Metrics.report(input, options: MetricsOptions(thresholds: [Self.scoreBlind: 7]))
         XCTAssertEqual(lowered.verifiers[0].threshold, 7)
         assertClose(lowered.verifiers[0].thresholdGap.filteredAccuracy, 1.0 / 3)
     }
@@ -155,6 +157,25 @@ final class MetricsGapTests: XCTestCase {
         XCTAssertEqual(report.verifiers[0].topNGap.allCorrect, 1)
     }
 
+    func testUnparseableCritiqueIsNeverKeptEvenWithAStoredScore() throws {
+        // a c 0.9 (unparseable, yet a score was stored), b w 0.8, c c 0.2
+        var input = MetricsInput(problems: [problem("p")])
+        input.solutions = [solution("a", "p", true), solution("b", "p", false), solution("c", "p", true)]
+        input.critiques = [critique("a", .mc, 0.9, parse: .unparseable), critique("b", .mc, 0.8), critique("c", .mc, 0.2)]
+        let v = try XCTUnwrap(Metrics.report(input).verifiers.first)
+        // τ 0.5 keeps b only; top-1 ranks b (0.8) over c; a is unreadable in both
+        // J = 2/3, J(filtered) = 0, gap = −2/3, relative = (0 − 2/3)/(1/3) = −2
+        for g in [v.thresholdGap, v.topNGap] {
+            XCTAssertEqual([g.samples, g.kept, g.unreadable], [3, 1, 1])
+            assertClose(g.gap, -2.0 / 3)
+            assertClose(g.relativeGap, -2)
+        }
+        // and it is neither a true nor a false rejection
+        XCTAssertEqual(v.confusion.unreadable, 1)
+        XCTAssertEqual(v.confusion.truePositives + v.confusion.falsePositives
+                       + v.confusion.falseNegatives + v.confusion.trueNegatives, 2)
+    }
+
     func testAllCorrectLeavesNoRelativeGap() throws {
         var input = MetricsInput(problems: [problem("p"), problem("q")])
         for (id, p, score) in [("a", "p", 0.9), ("b", "p", 0.2), ("c", "q", 0.7)] {
@@ -175,7 +196,7 @@ final class MetricsGapTests: XCTestCase {
         let report = Metrics.report(sessionA())
         // Default ensemble = every scoring verifier present: mc AND cot-binary.
         let e = try XCTUnwrap(report.ensembles.first)
-        XCTAssertEqual(e.members, [mcBlind, binaryBlind])
+        XCTAssertEqual(e.members, [Self.mcBlind, Self.binaryBlind])
         XCTAssertEqual(e.thresholds, [0.5, 1])
         // s4 (no cot-binary) and w1 (no mc) are out: missing 2; s5 is ungraded anyway.
         XCTAssertEqual(e.missingCritique, 2)
@@ -197,8 +218,8 @@ final class MetricsGapTests: XCTestCase {
         XCTAssertTrue(report.notes.contains("mc/blind AND cot-binary/blind: 2 samples missing a member's critique excluded"))
 
         // The same ensemble asked for explicitly (with a repeated member) gives the same figures.
-        let explicit = Metrics.report(sessionA(), options: MetricsOptions(ensembles: [[binaryBlind, mcBlind, mcBlind]]))
-        XCTAssertEqual(explicit.ensembles.first?.members, [binaryBlind, mcBlind])
+        let explicit = Metrics.report(sessionA(), options: MetricsOptions(ensembles: [[Self.binaryBlind, Self.mcBlind, Self.mcBlind]]))
+        XCTAssertEqual(explicit.ensembles.first?.members, [Self.binaryBlind, Self.mcBlind])
         XCTAssertEqual(explicit.ensembles.first?.gap, g)
         XCTAssertTrue(Metrics.report(sessionA(), options: MetricsOptions(ensembles: [[]])).ensembles.isEmpty)
     }

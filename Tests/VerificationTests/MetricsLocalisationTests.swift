@@ -3,7 +3,7 @@ import Reasoning
 import XCTest
 @testable import Verification
 
-final class MetricsLocalisationTests: XCTestCase {
+final class MetricsLocalisationTests: MetricsTestCase {
     func testPrecisionAndRecallOfRejection() throws {
         let report = Metrics.report(sessionA())
         // mc at τ 0.5, positive = incorrect, "predicted positive" = score < 0.5:
@@ -12,20 +12,20 @@ final class MetricsLocalisationTests: XCTestCase {
         //   FN (w, accepted): s3 .7, v1 .95                  = 2
         //   TN (c, accepted): s1, s2, u1, u2, v2             = 5
         //   unreadable: v4; ungraded: s5
-        let mc = try XCTUnwrap(report.verifiers.first { $0.verifier == mcBlind }).confusion
+        let mc = try XCTUnwrap(report.verifiers.first { $0.verifier == Self.mcBlind }).confusion
         XCTAssertEqual([mc.truePositives, mc.falsePositives, mc.falseNegatives, mc.trueNegatives], [4, 1, 2, 5])
         XCTAssertEqual(mc.unreadable, 1)
         XCTAssertEqual(mc.ungraded, 1)
         assertClose(mc.precision, 4.0 / 5)
         assertClose(mc.recall, 4.0 / 6)
         // cot-binary (accept = 1): TP t3, v1 = 2; FP s2 = 1; FN s3, t2, v3 = 3; TN s1 t1 u1 u2 v2 v4 w1 = 7
-        let binary = try XCTUnwrap(report.verifiers.first { $0.verifier == binaryBlind }).confusion
+        let binary = try XCTUnwrap(report.verifiers.first { $0.verifier == Self.binaryBlind }).confusion
         XCTAssertEqual([binary.truePositives, binary.falsePositives, binary.falseNegatives, binary.trueNegatives], [2, 1, 3, 7])
         assertClose(binary.precision, 2.0 / 3)
         assertClose(binary.recall, 2.0 / 5)
         // the critique of "ghost" (no such solution) is counted and otherwise ignored
         XCTAssertEqual(report.counts.orphanCritiques, 1)
-        XCTAssertNil(report.verifiers.first { $0.verifier == mcBlind }?.localisation)
+        XCTAssertNil(report.verifiers.first { $0.verifier == Self.mcBlind }?.localisation)
     }
 
     /// Five-step solutions with human labels (and one dataset label), judged by a blind and an
@@ -65,7 +65,7 @@ final class MetricsLocalisationTests: XCTestCase {
 
     func testExactMatchAndProcessBenchF1AgainstHumanLabels() throws {
         let report = Metrics.report(labelledSession())
-        let blind = try XCTUnwrap(report.verifiers.first { $0.verifier == critiqueBlind }?.localisation)
+        let blind = try XCTUnwrap(report.verifiers.first { $0.verifier == Self.critiqueBlind }?.localisation)
         // labelled and critiqued: L1..L5 (L6 unlabelled, L7 other source, L8 not critiqued)
         XCTAssertEqual(blind.labelSource, "human")
         XCTAssertEqual(blind.solutions, 5)
@@ -81,7 +81,7 @@ final class MetricsLocalisationTests: XCTestCase {
         assertClose(blind.exactMatchRate, 0.4)
         assertClose(blind.f1, 0.4)
 
-        let informed = try XCTUnwrap(report.verifiers.first { $0.verifier == critiqueInformed }?.localisation)
+        let informed = try XCTUnwrap(report.verifiers.first { $0.verifier == Self.critiqueInformed }?.localisation)
         // erroneous L1, L2, L5 all hit → 1; correct L3 miss, L4 hit → 1/2
         // exact 4/5; F1 = 2 · 1 · (1/2) / (3/2) = 2/3
         assertClose(informed.accuracyErroneous, 1)
@@ -92,7 +92,7 @@ final class MetricsLocalisationTests: XCTestCase {
 
     func testLabelsFromANamedDatasetSource() throws {
         let report = Metrics.report(labelledSession(), options: MetricsOptions(labelSource: "big-bench-mistake"))
-        let blind = try XCTUnwrap(report.verifiers.first { $0.verifier == critiqueBlind }?.localisation)
+        let blind = try XCTUnwrap(report.verifiers.first { $0.verifier == Self.critiqueBlind }?.localisation)
         // only L7 (label step 4, predicted 4): exact 1/1; no error-free solution, so no F1
         XCTAssertEqual(blind.solutions, 1)
         assertClose(blind.exactMatchRate, 1)
@@ -135,7 +135,7 @@ final class MetricsLocalisationTests: XCTestCase {
         input.critiques.append(critique("L2", .critique, 0, step: 1))
         let report = Metrics.report(input)
         XCTAssertEqual(report.counts.replacedCritiques, 1)
-        let blind = try XCTUnwrap(report.verifiers.first { $0.verifier == critiqueBlind }?.localisation)
+        let blind = try XCTUnwrap(report.verifiers.first { $0.verifier == Self.critiqueBlind }?.localisation)
         XCTAssertEqual(blind.erroneousHits, 2)
         XCTAssertEqual(blind.solutions, 5)
     }

@@ -3,7 +3,7 @@ import Reasoning
 import XCTest
 @testable import Verification
 
-final class MetricsReportTests: XCTestCase {
+final class MetricsReportTests: MetricsTestCase {
     func testJSONRoundTripsAndLeavesOutUndefinedFigures() throws {
         var input = sessionA()
         input.comparisons = [Comparison(problemID: "p1", round: 0, level: 0, first: "s1", second: "s3", winner: "s1")]
@@ -52,7 +52,7 @@ final class MetricsReportTests: XCTestCase {
         XCTAssertEqual(Report.signed(1.0 / 18), "+0.056")
         XCTAssertEqual(Report.signed(-0.0001), "0.000")
         XCTAssertEqual(Report.fixed(0.0005), "0.001")
-        XCTAssertEqual(formatNumber(8), "8")
-        XCTAssertEqual(formatNumber(0.5), "0.5")
+        XCTAssertEqual(Metrics.formatNumber(8), "8")
+        XCTAssertEqual(Metrics.formatNumber(0.5), "0.5")
     }
 }

@@ -2,7 +2,7 @@ import Reasoning
 import XCTest
 @testable import Verification
 
-final class MetricsTournamentTests: XCTestCase {
+final class MetricsTournamentTests: MetricsTestCase {
     /// Brackets (c = correct, w = wrong, ? = unknown):
     ///   round 0, blind
     ///     q1  a c, b w, c w, d c   level 0: (a,b)→a, (c,d)→c; level 1: (a,c)→c      winner c: wrong

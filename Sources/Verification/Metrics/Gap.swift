@@ -65,7 +65,7 @@ extension Metrics {
 
     /// A verifier's gaps at its threshold and at top n, its confusion against ground truth, and
     /// (for step critiques) its localisation against labels.
-    static func verifierFigures(_ v: VerifierID, index: MetricsIndex, labels: FirstErrorLabels,
+    static func verifierFigures(_ v: VerifierID, index: Metrics.Index, labels: Metrics.Labels,
                                 options: MetricsOptions) -> Report.VerifierFigures {
         let threshold = options.threshold(for: v)
         var byThreshold: [Judged] = []
@@ -75,10 +75,10 @@ extension Metrics {
         for s in index.samples(round: options.round) {
             guard let correct = s.grade.correct else { continue }
             guard let c = index.critique(v, of: s.id) else { uncritiqued += 1; continue }
-            let accepted = c.accepts(threshold: threshold)
+            let accepted = decision(c, threshold: threshold)
             if accepted == nil { unreadableThreshold += 1 }
             byThreshold.append(Judged(problemID: s.problemID, correct: correct, kept: accepted == true))
-            let score = c.score.flatMap { $0.isNaN ? nil : $0 }
+            let score = rankableScore(c)
             if score == nil { unscored += 1 }
             ranked[s.problemID, default: []].append((correct, score))
         }
@@ -99,7 +99,7 @@ extension Metrics {
 
     /// AND of several verifiers at their thresholds, over the samples every member judged.
     /// Nil for an empty member list.
-    static func ensemble(_ requested: [VerifierID], index: MetricsIndex,
+    static func ensemble(_ requested: [VerifierID], index: Metrics.Index,
                          options: MetricsOptions) -> Report.EnsembleFigures? {
         var members: [VerifierID] = []
         for m in requested where !members.contains(m) { members.append(m) }
@@ -111,7 +111,7 @@ extension Metrics {
             guard let correct = s.grade.correct else { continue }
             let critiques = members.compactMap { index.critique($0, of: s.id) }
             guard critiques.count == members.count else { missing += 1; continue }
-            let decisions = zip(critiques, thresholds).map { $0.accepts(threshold: $1) }
+            let decisions = zip(critiques, thresholds).map { decision($0, threshold: $1) }
             if decisions.contains(where: { $0 == nil }) { unreadable += 1 }
             judged.append(Judged(problemID: s.problemID, correct: correct,
                                  kept: decisions.allSatisfy { $0 == true }))

@@ -3,32 +3,34 @@ import Reasoning
 // How a verifier's judgements compare with ground truth: its rejections against grading, its
 // named first wrong step against labelled first errors, and blind against informed.
 
-/// First-error labels of the solutions in the input, from one annotation source.
-struct FirstErrorLabels {
-    let source: String
-    /// Only solutions whose annotations amount to a label (an error step or none).
-    let labels: [String: FirstErrorLabel]
+extension Metrics {
+    /// First-error labels of the solutions in the input, from one annotation source.
+    struct Labels {
+        let source: String
+        /// Only solutions whose annotations amount to a label (an error step or none).
+        let labels: [String: FirstErrorLabel]
 
-    init(input: MetricsInput, index: MetricsIndex, source: String) {
-        self.source = source
-        let mine = Dictionary(grouping: input.annotations.filter { $0.source == source }, by: \.solutionID)
-        var labels: [String: FirstErrorLabel] = [:]
-        for (solutionID, annotations) in mine {
-            guard let solution = index.solutionByID[solutionID] else { continue }
-            let label = FirstErrorLabel.from(annotations: annotations, stepCount: solution.steps.count)
-            if label != .unlabelled { labels[solutionID] = label }
+        init(input: MetricsInput, index: Metrics.Index, source: String) {
+            self.source = source
+            let mine = Dictionary(grouping: input.annotations.filter { $0.source == source }, by: \.solutionID)
+            var labels: [String: FirstErrorLabel] = [:]
+            for (solutionID, annotations) in mine {
+                guard let solution = index.solutionByID[solutionID] else { continue }
+                let label = FirstErrorLabel.from(annotations: annotations, stepCount: solution.steps.count)
+                if label != .unlabelled { labels[solutionID] = label }
+            }
+            self.labels = labels
         }
-        self.labels = labels
     }
 }
 
 extension Metrics {
     /// Precision and recall of rejection, the positive class being an incorrect solution.
-    static func confusion(_ v: VerifierID, threshold: Double, index: MetricsIndex) -> Report.Confusion {
+    static func confusion(_ v: VerifierID, threshold: Double, index: Metrics.Index) -> Report.Confusion {
         var tp = 0, fp = 0, fn = 0, tn = 0, unreadable = 0, ungraded = 0
         for (solutionID, c) in index.critiques[v] ?? [:] {
             guard let correct = index.solutionByID[solutionID]?.grade.correct else { ungraded += 1; continue }
-            guard let accepted = c.accepts(threshold: threshold) else { unreadable += 1; continue }
+            guard let accepted = decision(c, threshold: threshold) else { unreadable += 1; continue }
             switch (accepted, correct) {
             case (false, false): tp += 1
             case (false, true): fp += 1
@@ -44,7 +46,7 @@ extension Metrics {
     /// Exact first-error match and ProcessBench F1 of a step-critique verifier against labels.
     /// The prediction is the critique's `firstErrorStep` (nil = "every step is right"); an
     /// unparseable critique predicts nothing, so it is a miss whatever the label.
-    static func localisation(_ v: VerifierID, index: MetricsIndex, labels: FirstErrorLabels) -> Report.Localisation {
+    static func localisation(_ v: VerifierID, index: Metrics.Index, labels: Metrics.Labels) -> Report.Localisation {
         var solutions = 0, unparseable = 0
         var erroneous = 0, erroneousHits = 0, correct = 0, correctHits = 0
         for (solutionID, c) in index.critiques[v] ?? [:] {
@@ -78,7 +80,7 @@ extension Metrics {
     /// For each kind judged both blind and informed: on the solutions both judged, how often the
     /// acceptance at threshold or the named first wrong step differ. A pair where either side
     /// is unparseable or has no decision is counted as unreadable and not compared.
-    static func blindVsInformed(_ index: MetricsIndex, options: MetricsOptions) -> [Report.BlindInformedDisagreement] {
+    static func blindVsInformed(_ index: Metrics.Index, options: MetricsOptions) -> [Report.BlindInformedDisagreement] {
         VerifierKind.allCases.compactMap { kind in
             let blindID = VerifierID(kind, informed: false), informedID = VerifierID(kind, informed: true)
             guard let blind = index.critiques[blindID], let informed = index.critiques[informedID] else { return nil }
@@ -86,9 +88,8 @@ extension Metrics {
             for (solutionID, b) in blind {
                 guard let i = informed[solutionID] else { continue }
                 pairs += 1
-                guard b.parse != .unparseable, i.parse != .unparseable,
-                      let ab = b.accepts(threshold: options.threshold(for: blindID)),
-                      let ai = i.accepts(threshold: options.threshold(for: informedID)) else {
+                guard let ab = decision(b, threshold: options.threshold(for: blindID)),
+                      let ai = decision(i, threshold: options.threshold(for: informedID)) else {
                     unreadable += 1
                     continue
                 }

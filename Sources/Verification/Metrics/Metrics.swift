@@ -7,8 +7,8 @@ public enum Metrics {
     /// unknown correctness, unreadable critiques and empty sessions all end up as counts and
     /// nil figures.
     public static func report(_ input: MetricsInput, options: MetricsOptions = MetricsOptions()) -> Report {
-        let index = MetricsIndex(input)
-        let labels = FirstErrorLabels(input: input, index: index, source: options.labelSource)
+        let index = Metrics.Index(input)
+        let labels = Metrics.Labels(input: input, index: index, source: options.labelSource)
         var notes: [String] = []
 
         let accuracy = Metrics.accuracy(index, round: options.round)
@@ -67,7 +67,7 @@ public enum Metrics {
 
     /// One ensemble of every scoring verifier present (tournaments judge pairs, not samples),
     /// when there are at least two.
-    static func defaultEnsembles(_ index: MetricsIndex) -> [[VerifierID]] {
+    static func defaultEnsembles(_ index: Metrics.Index) -> [[VerifierID]] {
         let members = index.verifiers.filter { $0.kind != .tournament }
         return members.count >= 2 ? [members] : []
     }
@@ -86,11 +86,11 @@ public enum Metrics {
         return notes
     }
 
-    static func counts(_ input: MetricsInput, index: MetricsIndex) -> Report.Counts {
-        var stepsBySource: [String: Set<StepKey>] = [:]
+    static func counts(_ input: MetricsInput, index: Metrics.Index) -> Report.Counts {
+        var stepsBySource: [String: Set<Metrics.StepKey>] = [:]
         var bySourceAndSolution: [String: [String: [Annotation]]] = [:]
         for a in input.annotations {
-            stepsBySource[a.source, default: []].insert(StepKey(solutionID: a.solutionID, step: a.stepIndex))
+            stepsBySource[a.source, default: []].insert(Metrics.StepKey(solutionID: a.solutionID, step: a.stepIndex))
             bySourceAndSolution[a.source, default: [:]][a.solutionID, default: []].append(a)
         }
         let sources = stepsBySource.keys.sorted { a, b in
@@ -115,99 +115,4 @@ public enum Metrics {
                      annotations: input.annotations.count, orphanCritiques: index.orphanCritiques,
                      replacedCritiques: index.replacedCritiques, sources: perSource)
     }
-}
-
-struct StepKey: Hashable {
-    var solutionID: String
-    var step: Int
-}
-
-/// Lookups shared by every metric, built once per report.
-struct MetricsIndex {
-    /// Solutions by id, in input order (a repeated id: the later one wins).
-    let solutions: [Solution]
-    let solutionByID: [String: Solution]
-    /// Per verifier: the critique in force for each solution it judged.
-    let critiques: [VerifierID: [String: Critique]]
-    /// Verifiers with at least one critique of a known solution, sorted.
-    let verifiers: [VerifierID]
-    let orphanCritiques: Int
-    let replacedCritiques: Int
-    /// Solutions per round, in input order.
-    private let byRound: [Int: [Solution]]
-
-    init(_ input: MetricsInput) {
-        var byID: [String: Solution] = [:]
-        var order: [String] = []
-        for s in input.solutions {
-            if byID.updateValue(s, forKey: s.id) == nil { order.append(s.id) }
-        }
-        solutionByID = byID
-        solutions = order.compactMap { byID[$0] }
-        byRound = Dictionary(grouping: solutions, by: \.round)
-
-        var critiques: [VerifierID: [String: Critique]] = [:]
-        var orphans = 0, replaced = 0
-        for c in input.critiques {
-            guard byID[c.solutionID] != nil else { orphans += 1; continue }
-            if critiques[VerifierID(of: c), default: [:]].updateValue(c, forKey: c.solutionID) != nil {
-                replaced += 1
-            }
-        }
-        self.critiques = critiques
-        verifiers = critiques.keys.sorted()
-        orphanCritiques = orphans
-        replacedCritiques = replaced
-    }
-
-    /// The solutions of one round, in input order.
-    func samples(round: Int) -> [Solution] {
-        byRound[round] ?? []
-    }
-
-    func critique(_ verifier: VerifierID, of solutionID: String) -> Critique? {
-        critiques[verifier]?[solutionID]
-    }
-}
-
-/// Correct/total counts of one problem's samples.
-struct Tally {
-    var samples = 0
-    var correct = 0
-
-    var fraction: Double { Double(correct) / Double(samples) }
-
-    /// Per-problem tallies of graded solutions, plus how many had unknown correctness.
-    static func byProblem(_ solutions: [Solution]) -> (tallies: [String: Tally], unknown: Int) {
-        var tallies: [String: Tally] = [:]
-        var unknown = 0
-        for s in solutions {
-            guard let ok = s.grade.correct else { unknown += 1; continue }
-            tallies[s.problemID, default: Tally()].samples += 1
-            if ok { tallies[s.problemID, default: Tally()].correct += 1 }
-        }
-        return (tallies, unknown)
-    }
-
-    /// Mean over problems of the fraction correct; problems summed in id order so the result
-    /// does not depend on dictionary order.
-    static func meanFraction(_ tallies: [String: Tally]) -> Double? {
-        guard !tallies.isEmpty else { return nil }
-        let sum = tallies.sorted { $0.key < $1.key }.reduce(0.0) { $0 + $1.value.fraction }
-        return sum / Double(tallies.count)
-    }
-}
-
-func ratio(_ numerator: Int, _ denominator: Int) -> Double? {
-    denominator == 0 ? nil : Double(numerator) / Double(denominator)
-}
-
-func plural(_ n: Int, _ noun: String) -> String {
-    "\(n) \(noun)\(n == 1 ? "" : "s")"
-}
-
-/// A threshold or score as people write it: `8`, `0.5`, `0.75`.
-func formatNumber(_ x: Double) -> String {
-    if x.isFinite, x == x.rounded(), abs(x) < 1e15 { return String(Int(x)) }
-    return String(x)
 }

@@ -17,8 +17,9 @@
 ///   a global threshold τ (keep samples whose critique accepts at τ) and "top n" (keep each
 ///   problem's n highest-scored samples; every sample tied with the n-th score is kept too, so
 ///   a problem can keep more than n). A sample the verifier never judged is outside that
-///   verifier's population (counted as uncritiqued); an unreadable critique (no score for top n;
-///   neither score nor verdict for τ) stays in the population, is never kept, and is counted.
+///   verifier's population (counted as uncritiqued); an unreadable critique (parse status
+///   unparseable, or no score for top n, or neither score nor verdict for τ) stays in the
+///   population, is never kept, and is counted.
 /// - **Relative gap**: per problem (J_x(filtered) − J_x) / (1 − J_x), averaged over problems;
 ///   problems with J_x = 1 (no room to improve) and problems that kept nothing are excluded and
 ///   counted.
@@ -44,6 +45,7 @@
 /// - **Blind vs informed**: for each solution and kind judged both ways, how often the verdict
 ///   (acceptance at threshold) or the named first-error step differ.
 ///
+/// A solution's round is its own `round` (a critique's `round` field is not consulted).
 /// Where a critique was recorded twice for the same solution and verifier, the later one in
 /// input order counts (the earlier is counted as replaced). Every ratio whose denominator is
 /// zero is nil (its key left out of the JSON, "–" in the table), never NaN.

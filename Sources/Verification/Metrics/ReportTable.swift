@@ -2,29 +2,31 @@ import Reasoning
 
 // The plain-text face of a report: sections of aligned columns, what `stepwise report` prints.
 
-/// Columns of text, the first left-aligned and the rest right-aligned, two spaces apart.
-struct TextTable {
-    var header: [String]
-    var rows: [[String]] = []
+extension Metrics {
+    /// Columns of text, the first left-aligned and the rest right-aligned, two spaces apart.
+    struct TextTable {
+        var header: [String]
+        var rows: [[String]] = []
 
-    func render(indent: String = "  ") -> String {
-        let all = [header] + rows
-        var widths = Array(repeating: 0, count: header.count)
-        for row in all {
-            for (i, cell) in row.enumerated() where i < widths.count {
-                widths[i] = max(widths[i], cell.count)
+        func render(indent: String = "  ") -> String {
+            let all = [header] + rows
+            var widths = Array(repeating: 0, count: header.count)
+            for row in all {
+                for (i, cell) in row.enumerated() where i < widths.count {
+                    widths[i] = max(widths[i], cell.count)
+                }
             }
+            return all.map { row in
+                let cells = widths.indices.map { i -> String in
+                    let cell = i < row.count ? row[i] : ""
+                    let pad = String(repeating: " ", count: widths[i] - cell.count)
+                    return i == 0 ? cell + pad : pad + cell
+                }
+                var line = indent + cells.joined(separator: "  ")
+                while line.hasSuffix(" ") { line.removeLast() }
+                return line
+            }.joined(separator: "\n")
         }
-        return all.map { row in
-            let cells = widths.indices.map { i -> String in
-                let cell = i < row.count ? row[i] : ""
-                let pad = String(repeating: " ", count: widths[i] - cell.count)
-                return i == 0 ? cell + pad : pad + cell
-            }
-            var line = indent + cells.joined(separator: "  ")
-            while line.hasSuffix(" ") { line.removeLast() }
-            return line
-        }.joined(separator: "\n")
     }
 }
 
@@ -45,7 +47,7 @@ extension Report {
             out.append("  \(orphans) ignored; \(counts.replacedCritiques) replaced by a later critique")
         }
         if !counts.sources.isEmpty {
-            var t = TextTable(header: ["annotation source", "annotated steps", "labelled solutions", "labelled first errors"])
+            var t = Metrics.TextTable(header: ["annotation source", "annotated steps", "labelled solutions", "labelled first errors"])
             for s in counts.sources {
                 t.rows.append([s.source, "\(s.annotatedSteps)", "\(s.labelledSolutions)", "\(s.labelledFirstErrors)"])
             }
@@ -59,7 +61,7 @@ extension Report {
         if !generators.isEmpty {
             out.append("")
             out.append("Per generator (all rounds)")
-            var t = TextTable(header: ["generator", "problems", "samples", "correct", "unknown", "accuracy"])
+            var t = Metrics.TextTable(header: ["generator", "problems", "samples", "correct", "unknown", "accuracy"])
             for g in generators {
                 t.rows.append([g.generator, "\(g.problems)", "\(g.samples)", "\(g.correct)", "\(g.unknownCorrectness)", Report.rate(g.value)])
             }
@@ -81,7 +83,7 @@ extension Report {
         if !passAtK.isEmpty {
             out.append("")
             out.append("pass@k, round \(settings.round) (problems with fewer than k graded samples excluded)")
-            var t = TextTable(header: ["k", "problems", "excluded", "pass@k"])
+            var t = Metrics.TextTable(header: ["k", "problems", "excluded", "pass@k"])
             for p in passAtK {
                 t.rows.append(["\(p.k)", "\(p.problems)", "\(p.excludedTooFewSamples)", Report.rate(p.value)])
             }
@@ -92,7 +94,7 @@ extension Report {
             out.append("")
             out.append("Per round: accuracy beside mean verifier score; refinement fixes and breaks")
             let verifierNames = rounds.first?.meanScores.map { "mean \($0.verifier)" } ?? []
-            var t = TextTable(header: ["round", "problems", "samples", "accuracy"] + verifierNames
+            var t = Metrics.TextTable(header: ["round", "problems", "samples", "accuracy"] + verifierNames
                               + ["with parent", "fixed", "broken", "stayed right", "stayed wrong"])
             for r in rounds {
                 t.rows.append(["\(r.round)", "\(r.problems)", "\(r.samples)", Report.rate(r.accuracy)]
@@ -105,7 +107,7 @@ extension Report {
         if !verifiers.isEmpty || !ensembles.isEmpty {
             out.append("")
             out.append("Generation–verification gap, round \(settings.round) (problems that kept nothing excluded from both terms)")
-            var t = TextTable(header: ["verifier", "filter", "samples", "kept", "problems", "kept nothing",
+            var t = Metrics.TextTable(header: ["verifier", "filter", "samples", "kept", "problems", "kept nothing",
                                        "J(f)", "J(filtered)", "gap", "rel. gap", "J_x=1"])
             func add(_ name: String, _ filter: String, _ g: GapFigures) {
                 t.rows.append([name, filter, "\(g.samples)", "\(g.kept)", "\(g.problems)", "\(g.keptNothing)",
@@ -113,7 +115,7 @@ extension Report {
                                Report.signed(g.relativeGap), "\(g.allCorrect)"])
             }
             for v in verifiers {
-                add(v.verifier.description, "τ=\(formatNumber(v.threshold))", v.thresholdGap)
+                add(v.verifier.description, "τ=\(Metrics.formatNumber(v.threshold))", v.thresholdGap)
                 add(v.verifier.description, "top-\(settings.topN)", v.topNGap)
             }
             for e in ensembles {
@@ -124,7 +126,7 @@ extension Report {
             if !verifiers.isEmpty {
                 out.append("")
                 out.append("Verifier vs ground truth, all rounds (positive = incorrect; the verifier rejects below τ)")
-                var c = TextTable(header: ["verifier", "TP", "FP", "FN", "TN", "unreadable", "ungraded", "precision", "recall"])
+                var c = Metrics.TextTable(header: ["verifier", "TP", "FP", "FN", "TN", "unreadable", "ungraded", "precision", "recall"])
                 for v in verifiers {
                     let m = v.confusion
                     c.rows.append([v.verifier.description, "\(m.truePositives)", "\(m.falsePositives)", "\(m.falseNegatives)",
@@ -138,7 +140,7 @@ extension Report {
         if !located.isEmpty {
             out.append("")
             out.append("First-error localisation against '\(settings.labelSource)' labels, all rounds (unparseable = miss)")
-            var t = TextTable(header: ["verifier", "labelled", "unparseable", "exact", "exact rate",
+            var t = Metrics.TextTable(header: ["verifier", "labelled", "unparseable", "exact", "exact rate",
                                        "erroneous", "hit", "acc", "correct", "hit", "acc", "F1"])
             for (v, l) in located {
                 t.rows.append([v.description, "\(l.solutions)", "\(l.unparseable)", "\(l.exactMatches)", Report.rate(l.exactMatchRate),
@@ -151,7 +153,7 @@ extension Report {
         if !tournaments.isEmpty {
             out.append("")
             out.append("Tournament winners (final winner = the highest level's)")
-            var t = TextTable(header: ["tournament", "round", "problems", "decided", "undecided", "winner ungraded",
+            var t = Metrics.TextTable(header: ["tournament", "round", "problems", "decided", "undecided", "winner ungraded",
                                        "winner acc", "J(f)", "gap"])
             for r in tournaments {
                 t.rows.append([r.informed ? "informed" : "blind", "\(r.round)", "\(r.problems)", "\(r.decided)", "\(r.undecided)",
@@ -163,7 +165,7 @@ extension Report {
         if positionBias.contains(where: { $0.pairs > 0 }) {
             out.append("")
             out.append("Position bias (pairs shown in both orders)")
-            var t = TextTable(header: ["tournament", "pairs", "comparisons", "first shown wins", "rate", "consistent pairs"])
+            var t = Metrics.TextTable(header: ["tournament", "pairs", "comparisons", "first shown wins", "rate", "consistent pairs"])
             for p in positionBias {
                 t.rows.append([p.informed ? "informed" : "blind", "\(p.pairs)", "\(p.comparisons)", "\(p.firstShownWins)",
                                Report.rate(p.firstShownWinRate), "\(p.consistentPairs)"])
@@ -174,7 +176,7 @@ extension Report {
         if !blindVsInformed.isEmpty {
             out.append("")
             out.append("Blind vs informed on the same solutions")
-            var t = TextTable(header: ["kind", "pairs", "verdict differs", "first error differs", "either differs", "unreadable"])
+            var t = Metrics.TextTable(header: ["kind", "pairs", "verdict differs", "first error differs", "either differs", "unreadable"])
             for d in blindVsInformed {
                 t.rows.append([d.kind.rawValue, "\(d.pairs)", "\(d.verdictDiffers)", "\(d.firstErrorDiffers)",
                                "\(d.eitherDiffers)", "\(d.unreadable)"])
