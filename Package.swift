@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Journal", "Reasoning"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"]),
-        .testTarget(name: "InferenceTests", dependencies: ["Inference", "ModelFormats", "Tokenizers"]),
+        .testTarget(name: "InferenceTests", dependencies: ["Inference", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Journal", "Reasoning"]),
         .testTarget(name: "StepwiseCLITests", dependencies: ["StepwiseCLI", "Reasoning", "Journal"]),
     ]
