@@ -1,1 +1,4 @@
-print("stepwise")
+import Foundation
+import StepwiseCLI
+
+exit(CLI.run(Array(CommandLine.arguments.dropFirst())))

@@ -1,0 +1,12 @@
+/// Every subcommand, in the order `stepwise --help` lists them.
+enum CommandRegistry {
+    static let all: [Command] = [
+        //IMPORT
+        ReportCommand.command,
+        ExportCommand.command,
+    ]
+
+    static func find(_ name: String) -> Command? {
+        all.first { $0.name == name }
+    }
+}
