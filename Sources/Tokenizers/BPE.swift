@@ -1,0 +1,120 @@
+/// Byte-level BPE: merges adjacent symbols by merge rank (lowest first, leftmost on ties)
+/// until no listed merge applies. Symbols are token ids, so a merge lookup is one hash of a
+/// packed id pair, and a binary heap keeps the whole word O(n log n).
+struct BPEMerger: Sendable {
+    /// (left id << 32 | right id) → (rank << 32 | merged id).
+    let merges: [UInt64: UInt64]
+    /// Token id of each single byte (its mapped character), -1 if the vocabulary lacks it.
+    let byteTokens: [Int32]
+
+    init(merges list: [(Int32, Int32, Int32)], byteTokens: [Int32]) {
+        var m: [UInt64: UInt64] = [:]
+        m.reserveCapacity(list.count)
+        for (rank, (l, r, merged)) in list.enumerated() {
+            let key = UInt64(UInt32(bitPattern: l)) << 32 | UInt64(UInt32(bitPattern: r))
+            // The first (lowest-rank) listing of a pair wins.
+            if m[key] == nil { m[key] = UInt64(rank) << 32 | UInt64(UInt32(bitPattern: merged)) }
+        }
+        merges = m
+        self.byteTokens = byteTokens
+    }
+
+    @inline(__always) func lookup(_ l: Int32, _ r: Int32) -> (rank: UInt32, merged: Int32)? {
+        guard let v = merges[UInt64(UInt32(bitPattern: l)) << 32 | UInt64(UInt32(bitPattern: r))] else { return nil }
+        return (UInt32(v >> 32), Int32(bitPattern: UInt32(truncatingIfNeeded: v)))
+    }
+
+    /// Appends the tokens of one pre-tokenized word (raw bytes) to `out`.
+    /// Bytes missing from the vocabulary become `unknown` (or are dropped if there is none).
+    func encode(_ bytes: ArraySlice<UInt8>, unknown: Int32?, into out: inout [Int32]) {
+        let n = bytes.count
+        if n == 0 { return }
+        var ids = [Int32](); ids.reserveCapacity(n)
+        for b in bytes { ids.append(byteTokens[Int(b)]) }
+        if n == 1 {
+            if ids[0] >= 0 { out.append(ids[0]) } else if let unknown { out.append(unknown) }
+            return
+        }
+        var prev = [Int32](repeating: -1, count: n)
+        var next = [Int32](repeating: -1, count: n)
+        for i in 0..<n {
+            prev[i] = Int32(i - 1)
+            next[i] = i + 1 < n ? Int32(i + 1) : -1
+        }
+        // Heap of candidate merges: ordered by rank, then by left position.
+        var heap = PairHeap()
+        for i in 0..<(n - 1) where ids[i] >= 0 && ids[i + 1] >= 0 {
+            if let (rank, _) = lookup(ids[i], ids[i + 1]) {
+                heap.push(.init(rank: rank, left: Int32(i), leftID: ids[i], rightID: ids[i + 1]))
+            }
+        }
+        while let c = heap.pop() {
+            let l = Int(c.left)
+            let r = Int(next[l])
+            // Skip stale candidates: a neighbour has changed since this one was queued.
+            guard ids[l] == c.leftID, r >= 0, ids[r] == c.rightID, let (_, merged) = lookup(c.leftID, c.rightID) else { continue }
+            ids[l] = merged
+            ids[r] = -2 // dead
+            let rn = next[r]
+            next[l] = rn
+            if rn >= 0 { prev[Int(rn)] = Int32(l) }
+            let p = prev[l]
+            if p >= 0, ids[Int(p)] >= 0, let (rank, _) = lookup(ids[Int(p)], merged) {
+                heap.push(.init(rank: rank, left: p, leftID: ids[Int(p)], rightID: merged))
+            }
+            if rn >= 0, ids[Int(rn)] >= 0, let (rank, _) = lookup(merged, ids[Int(rn)]) {
+                heap.push(.init(rank: rank, left: Int32(l), leftID: merged, rightID: ids[Int(rn)]))
+            }
+        }
+        var i = 0
+        while i >= 0 && i < n {
+            if ids[i] >= 0 { out.append(ids[i]) } else if let unknown { out.append(unknown) }
+            i = Int(next[i])
+        }
+    }
+}
+
+/// A small binary min-heap of merge candidates.
+struct PairHeap {
+    struct Candidate {
+        var rank: UInt32
+        var left: Int32
+        var leftID: Int32
+        var rightID: Int32
+        @inline(__always) func before(_ o: Candidate) -> Bool {
+            rank != o.rank ? rank < o.rank : left < o.left
+        }
+    }
+    private var items: [Candidate] = []
+
+    mutating func push(_ c: Candidate) {
+        items.append(c)
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / 2
+            guard items[i].before(items[p]) else { break }
+            items.swapAt(i, p)
+            i = p
+        }
+    }
+
+    mutating func pop() -> Candidate? {
+        guard let top = items.first else { return nil }
+        let last = items.removeLast()
+        if !items.isEmpty {
+            items[0] = last
+            var i = 0
+            let n = items.count
+            while true {
+                let a = 2 * i + 1, b = a + 1
+                var m = i
+                if a < n && items[a].before(items[m]) { m = a }
+                if b < n && items[b].before(items[m]) { m = b }
+                if m == i { break }
+                items.swapAt(i, m)
+                i = m
+            }
+        }
+        return top
+    }
+}

@@ -1,1 +1,0 @@
-// Tokenizers: work in progress; see the module's issue.
