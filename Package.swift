@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Reasoning"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Journal", "Reasoning"]),
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
-        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"]),
+        .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Journal", "Reasoning"]),
         .testTarget(name: "StepwiseCLITests", dependencies: ["StepwiseCLI", "Reasoning", "Journal"]),
