@@ -28,10 +28,10 @@ class MetricsTestCase: XCTestCase {
     }
 
     /// Asserts an optional figure equals a hand-computed value.
-    func assertClose(_ actual: Double?, _ expected: Double, _ message: String = "",
+    func assertClose(_ actual: Double?, _ expected: Double, _ message: String = "", accuracy: Double = 1e-12,
                      file: StaticString = #filePath, line: UInt = #line) {
         guard let actual else { return XCTFail("nil, expected \(expected) \(message)", file: file, line: line) }
-        XCTAssertEqual(actual, expected, accuracy: 1e-12, message, file: file, line: line)
+        XCTAssertEqual(actual, expected, accuracy: accuracy, message, file: file, line: line)
     }
 
     static let mcBlind = VerifierID(.mc)

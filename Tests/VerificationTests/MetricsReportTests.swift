@@ -20,6 +20,17 @@ final class MetricsReportTests: MetricsTestCase {
         XCTAssertTrue(text.contains(#""verifier":"mc\/blind""#))
     }
 
+    func testRenderedJSONIsReadableAndDecodes() throws {
+        let report = Metrics.report(sessionA())
+        let json = try report.renderJSON()
+        XCTAssertTrue(json.contains(#""verifier" : "mc/blind""#), json)
+        XCTAssertTrue(json.contains(#""keptNothing" : 1"#))
+        XCTAssertEqual(try JSONDecoder().decode(Report.self, from: Data(json.utf8)), report)
+        // a non-finite threshold cannot be written as JSON: an error, not a crash
+        let odd = Metrics.report(sessionA(), options: MetricsOptions(thresholds: [Self.mcBlind: .infinity]))
+        XCTAssertThrowsError(try odd.renderJSON())
+    }
+
     func testTableIsAlignedAndSaysWhatWasExcluded() {
         var input = sessionA()
         input.solutions += [solution("r1", "p1", true, round: 1, parent: "s3", origin: .refined)]

@@ -39,9 +39,10 @@ extension Metrics {
     }
 
     /// Unbiased pass@k of n samples with c correct: 1 − C(n−c, k)/C(n, k), as the product
-    /// 1 − Π_{i=n−c+1..n} (1 − k/i), which never forms a large binomial. Requires k ≤ n.
-    public static func passAtK(n: Int, c: Int, k: Int) -> Double {
-        precondition(k >= 1 && k <= n && c >= 0 && c <= n, "pass@k needs 1 ≤ k ≤ n and 0 ≤ c ≤ n")
+    /// 1 − Π_{i=n−c+1..n} (1 − k/i), which never forms a large binomial. Nil unless
+    /// 1 ≤ k ≤ n and 0 ≤ c ≤ n (with k > n the estimator is undefined).
+    public static func passAtK(n: Int, c: Int, k: Int) -> Double? {
+        guard k >= 1, k <= n, c >= 0, c <= n else { return nil }
         var product = 1.0
         for i in stride(from: n - c + 1, through: n, by: 1) {
             product *= 1 - Double(k) / Double(i)
@@ -56,8 +57,8 @@ extension Metrics {
         return ks.filter { $0 >= 1 }.map { k in
             var sum = 0.0, used = 0, excluded = 0
             for t in ordered {
-                guard t.samples >= k else { excluded += 1; continue }
-                sum += passAtK(n: t.samples, c: t.correct, k: k)
+                guard let p = passAtK(n: t.samples, c: t.correct, k: k) else { excluded += 1; continue }
+                sum += p
                 used += 1
             }
             return .init(k: k, problems: used, excludedTooFewSamples: excluded,

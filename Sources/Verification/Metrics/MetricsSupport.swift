@@ -10,9 +10,9 @@ extension Metrics {
         c.parse == .unparseable ? nil : c.accepts(threshold: threshold)
     }
 
-    /// The score a ranking may use: nil when unparseable, missing or NaN.
+    /// The score a ranking or a mean may use: nil when unparseable, missing, NaN or infinite.
     static func rankableScore(_ c: Critique) -> Double? {
-        guard c.parse != .unparseable, let s = c.score, !s.isNaN else { return nil }
+        guard c.parse != .unparseable, let s = c.score, s.isFinite else { return nil }
         return s
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import Reasoning
 
 // The plain-text face of a report: sections of aligned columns, what `stepwise report` prints.
@@ -190,6 +191,14 @@ extension Report {
             out += notes.map { "  - " + $0 }
         }
         return out.joined(separator: "\n") + "\n"
+    }
+
+    /// The report as JSON (`stepwise report --json`): keys sorted, indented, undefined figures
+    /// left out. Throws only if a figure is not finite (a non-finite threshold given in options).
+    public func renderJSON() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(self), as: UTF8.self) + "\n"
     }
 
     /// A ratio to three decimals, "–" when undefined.
