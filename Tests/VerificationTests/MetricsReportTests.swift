@@ -1,4 +1,5 @@
 import Foundation
+import Journal
 import Reasoning
 import XCTest
 @testable import Verification
@@ -18,6 +19,34 @@ final class MetricsReportTests: MetricsTestCase {
         XCTAssertTrue(text.contains(#"{"excludedTooFewSamples":5,"k":8,"problems":0}"#), text)
         XCTAssertTrue(text.contains(#"{"excludedTooFewSamples":0,"k":1,"problems":5,"value":0.6666666666666666}"#), text)
         XCTAssertTrue(text.contains(#""verifier":"mc\/blind""#))
+    }
+
+    func testReplayedJournalGivesTheSameReport() {
+        // Session A as journal events, with one extra mc critique of s3 arriving later (0.1,
+        // replacing 0.7) and an annotation added then removed.
+        let direct = sessionA()
+        var events: [SessionEvent] = direct.problems.map { .problemLoaded($0) }
+        events += direct.solutions.map { .solutionAdded($0) }
+        events += direct.critiques.map { .critiqueFinished($0) }
+        var later = critique("s3", .mc, 0.1)
+        later.id = "s3-mc-rerun"
+        events.append(.critiqueFinished(later))
+        let mark = Annotation(solutionID: "s3", stepIndex: 0, firstError: true, time: Date(timeIntervalSince1970: 0))
+        events.append(.annotationAdded(mark))
+        events.append(.annotationRemoved(solutionID: "s3", stepIndex: 0, source: Annotation.human, time: mark.time))
+        let state = SessionState(header: JournalHeader(), events: events)
+        let replayed = Metrics.report(MetricsInput(session: state))
+
+        var expectedInput = direct
+        expectedInput.critiques.removeAll { $0.solutionID == "ghost" }   // a journal keeps no orphan
+        expectedInput.critiques.append(later)
+        let expected = Metrics.report(expectedInput)
+        XCTAssertEqual(replayed, expected)
+        XCTAssertEqual(replayed.counts.replacedCritiques, 1)
+        XCTAssertEqual(replayed.counts.annotations, 0)
+        // s3 (wrong) is now rejected by mc: p1 keeps {s1, s2}, both right
+        // J(filtered) = (1 + 1 + 1/2)/3 = 5/6 over p1, p3, p4; J(f) = 2/3; gap = 1/6
+        assertClose(replayed.verifiers.first { $0.verifier == Self.mcBlind }?.thresholdGap.gap, 1.0 / 6)
     }
 
     func testRenderedJSONIsReadableAndDecodes() throws {
