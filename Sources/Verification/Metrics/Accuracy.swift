@@ -4,28 +4,28 @@ import Reasoning
 // correctness labels, pass@k, and the per-round table with refinement fixes and breaks.
 extension Metrics {
     /// J(f) of one round: mean over problems of the fraction of graded samples that are correct.
-    static func accuracy(_ index: Metrics.Index, round: Int) -> Report.Accuracy {
-        let (tallies, unknown) = Metrics.Tally.byProblem(index.samples(round: round))
+    static func accuracy(_ index: Index, round: Int) -> Report.Accuracy {
+        let (tallies, unknown) = Tally.byProblem(index.samples(round: round))
         return .init(round: round, problems: tallies.count,
                      samples: tallies.values.reduce(0) { $0 + $1.samples },
                      correct: tallies.values.reduce(0) { $0 + $1.correct },
-                     unknownCorrectness: unknown, value: Metrics.Tally.meanFraction(tallies))
+                     unknownCorrectness: unknown, value: Tally.meanFraction(tallies))
     }
 
     /// Accuracy per origin label (`sampled`, `refined`, an imported system's name), all rounds.
-    static func generators(_ index: Metrics.Index) -> [Report.GeneratorAccuracy] {
+    static func generators(_ index: Index) -> [Report.GeneratorAccuracy] {
         let groups = Dictionary(grouping: index.solutions, by: { $0.origin.label })
         return groups.keys.sorted().map { name in
-            let (tallies, unknown) = Metrics.Tally.byProblem(groups[name] ?? [])
+            let (tallies, unknown) = Tally.byProblem(groups[name] ?? [])
             return .init(generator: name, problems: tallies.count,
                          samples: tallies.values.reduce(0) { $0 + $1.samples },
                          correct: tallies.values.reduce(0) { $0 + $1.correct },
-                         unknownCorrectness: unknown, value: Metrics.Tally.meanFraction(tallies))
+                         unknownCorrectness: unknown, value: Tally.meanFraction(tallies))
         }
     }
 
     /// Our grade against the dataset's `labelledCorrect`, over every solution carrying both.
-    static func labelAgreement(_ index: Metrics.Index) -> Report.LabelAgreement {
+    static func labelAgreement(_ index: Index) -> Report.LabelAgreement {
         var compared = 0, agreeing = 0, ungraded = 0
         var disagreeing: [String] = []
         for s in index.solutions {
@@ -51,8 +51,8 @@ extension Metrics {
     }
 
     /// pass@k of one round, averaged over the problems that have at least k graded samples.
-    static func passAtK(_ index: Metrics.Index, round: Int, ks: [Int]) -> [Report.PassAtK] {
-        let (tallies, _) = Metrics.Tally.byProblem(index.samples(round: round))
+    static func passAtK(_ index: Index, round: Int, ks: [Int]) -> [Report.PassAtK] {
+        let (tallies, _) = Tally.byProblem(index.samples(round: round))
         let ordered = tallies.sorted { $0.key < $1.key }.map(\.value)
         return ks.filter { $0 >= 1 }.map { k in
             var sum = 0.0, used = 0, excluded = 0
@@ -68,11 +68,11 @@ extension Metrics {
 
     /// Every round present: accuracy beside each verifier's mean score, and what refinement
     /// did to the parents of this round's solutions.
-    static func rounds(_ index: Metrics.Index) -> [Report.RoundFigures] {
+    static func rounds(_ index: Index) -> [Report.RoundFigures] {
         let roundNumbers = Set(index.solutions.map(\.round)).sorted()
         return roundNumbers.map { round in
             let samples = index.samples(round: round)
-            let (tallies, unknown) = Metrics.Tally.byProblem(samples)
+            let (tallies, unknown) = Tally.byProblem(samples)
             let scores = index.verifiers.map { v -> Report.MeanScore in
                 let values = samples.compactMap { index.critique(v, of: $0.id).flatMap(rankableScore) }
                 return .init(verifier: v, scored: values.count,
@@ -92,7 +92,7 @@ extension Metrics {
             }
             return .init(round: round, problems: tallies.count,
                          samples: tallies.values.reduce(0) { $0 + $1.samples },
-                         unknownCorrectness: unknown, accuracy: Metrics.Tally.meanFraction(tallies),
+                         unknownCorrectness: unknown, accuracy: Tally.meanFraction(tallies),
                          meanScores: scores, withParent: withParent, fixed: fixed, broken: broken,
                          stayedRight: stayedRight, stayedWrong: stayedWrong, unknownPairs: unknownPairs)
         }

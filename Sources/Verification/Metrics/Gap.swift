@@ -65,7 +65,7 @@ extension Metrics {
 
     /// A verifier's gaps at its threshold and at top n, its confusion against ground truth, and
     /// (for step critiques) its localisation against labels.
-    static func verifierFigures(_ v: VerifierID, index: Metrics.Index, labels: Metrics.Labels,
+    static func verifierFigures(_ v: VerifierID, index: Index, labels: Labels,
                                 options: MetricsOptions) -> Report.VerifierFigures {
         let threshold = options.threshold(for: v)
         var byThreshold: [Judged] = []
@@ -99,7 +99,7 @@ extension Metrics {
 
     /// AND of several verifiers at their thresholds, over the samples every member judged.
     /// Nil for an empty member list.
-    static func ensemble(_ requested: [VerifierID], index: Metrics.Index,
+    static func ensemble(_ requested: [VerifierID], index: Index,
                          options: MetricsOptions) -> Report.EnsembleFigures? {
         var members: [VerifierID] = []
         for m in requested where !members.contains(m) { members.append(m) }

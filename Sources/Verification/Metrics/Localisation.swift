@@ -10,7 +10,7 @@ extension Metrics {
         /// Only solutions whose annotations amount to a label (an error step or none).
         let labels: [String: FirstErrorLabel]
 
-        init(input: MetricsInput, index: Metrics.Index, source: String) {
+        init(input: MetricsInput, index: Index, source: String) {
             self.source = source
             let mine = Dictionary(grouping: input.annotations.filter { $0.source == source }, by: \.solutionID)
             var labels: [String: FirstErrorLabel] = [:]
@@ -26,7 +26,7 @@ extension Metrics {
 
 extension Metrics {
     /// Precision and recall of rejection, the positive class being an incorrect solution.
-    static func confusion(_ v: VerifierID, threshold: Double, index: Metrics.Index) -> Report.Confusion {
+    static func confusion(_ v: VerifierID, threshold: Double, index: Index) -> Report.Confusion {
         var tp = 0, fp = 0, fn = 0, tn = 0, unreadable = 0, ungraded = 0
         for (solutionID, c) in index.critiques[v] ?? [:] {
             guard let correct = index.solutionByID[solutionID]?.grade.correct else { ungraded += 1; continue }
@@ -46,7 +46,7 @@ extension Metrics {
     /// Exact first-error match and ProcessBench F1 of a step-critique verifier against labels.
     /// The prediction is the critique's `firstErrorStep` (nil = "every step is right"); an
     /// unparseable critique predicts nothing, so it is a miss whatever the label.
-    static func localisation(_ v: VerifierID, index: Metrics.Index, labels: Metrics.Labels) -> Report.Localisation {
+    static func localisation(_ v: VerifierID, index: Index, labels: Labels) -> Report.Localisation {
         var solutions = 0, unparseable = 0
         var erroneous = 0, erroneousHits = 0, correct = 0, correctHits = 0
         for (solutionID, c) in index.critiques[v] ?? [:] {
@@ -80,7 +80,7 @@ extension Metrics {
     /// For each kind judged both blind and informed: on the solutions both judged, how often the
     /// acceptance at threshold or the named first wrong step differ. A pair where either side
     /// is unparseable or has no decision is counted as unreadable and not compared.
-    static func blindVsInformed(_ index: Metrics.Index, options: MetricsOptions) -> [Report.BlindInformedDisagreement] {
+    static func blindVsInformed(_ index: Index, options: MetricsOptions) -> [Report.BlindInformedDisagreement] {
         VerifierKind.allCases.compactMap { kind in
             let blindID = VerifierID(kind, informed: false), informedID = VerifierID(kind, informed: true)
             guard let blind = index.critiques[blindID], let informed = index.critiques[informedID] else { return nil }

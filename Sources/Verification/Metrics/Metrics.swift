@@ -7,8 +7,8 @@ public enum Metrics {
     /// unknown correctness, unreadable critiques and empty sessions all end up as counts and
     /// nil figures.
     public static func report(_ input: MetricsInput, options: MetricsOptions = MetricsOptions()) -> Report {
-        let index = Metrics.Index(input)
-        let labels = Metrics.Labels(input: input, index: index, source: options.labelSource)
+        let index = Index(input)
+        let labels = Labels(input: input, index: index, source: options.labelSource)
         var notes: [String] = []
 
         let accuracy = Metrics.accuracy(index, round: options.round)
@@ -67,7 +67,7 @@ public enum Metrics {
 
     /// One ensemble of every scoring verifier present (tournaments judge pairs, not samples),
     /// when there are at least two.
-    static func defaultEnsembles(_ index: Metrics.Index) -> [[VerifierID]] {
+    static func defaultEnsembles(_ index: Index) -> [[VerifierID]] {
         let members = index.verifiers.filter { $0.kind != .tournament }
         return members.count >= 2 ? [members] : []
     }
@@ -86,11 +86,11 @@ public enum Metrics {
         return notes
     }
 
-    static func counts(_ input: MetricsInput, index: Metrics.Index) -> Report.Counts {
-        var stepsBySource: [String: Set<Metrics.StepKey>] = [:]
+    static func counts(_ input: MetricsInput, index: Index) -> Report.Counts {
+        var stepsBySource: [String: Set<StepKey>] = [:]
         var bySourceAndSolution: [String: [String: [Annotation]]] = [:]
         for a in input.annotations {
-            stepsBySource[a.source, default: []].insert(Metrics.StepKey(solutionID: a.solutionID, step: a.stepIndex))
+            stepsBySource[a.source, default: []].insert(StepKey(solutionID: a.solutionID, step: a.stepIndex))
             bySourceAndSolution[a.source, default: [:]][a.solutionID, default: []].append(a)
         }
         let sources = stepsBySource.keys.sorted { a, b in

@@ -77,20 +77,20 @@ extension Metrics {
         var fraction: Double { Double(correct) / Double(samples) }
 
         /// Per-problem tallies of graded solutions, plus how many had unknown correctness.
-        static func byProblem(_ solutions: [Solution]) -> (tallies: [String: Metrics.Tally], unknown: Int) {
-            var tallies: [String: Metrics.Tally] = [:]
+        static func byProblem(_ solutions: [Solution]) -> (tallies: [String: Tally], unknown: Int) {
+            var tallies: [String: Tally] = [:]
             var unknown = 0
             for s in solutions {
                 guard let ok = s.grade.correct else { unknown += 1; continue }
-                tallies[s.problemID, default: Metrics.Tally()].samples += 1
-                if ok { tallies[s.problemID, default: Metrics.Tally()].correct += 1 }
+                tallies[s.problemID, default: Tally()].samples += 1
+                if ok { tallies[s.problemID, default: Tally()].correct += 1 }
             }
             return (tallies, unknown)
         }
 
         /// Mean over problems of the fraction correct; problems summed in id order so the result
         /// does not depend on dictionary order.
-        static func meanFraction(_ tallies: [String: Metrics.Tally]) -> Double? {
+        static func meanFraction(_ tallies: [String: Tally]) -> Double? {
             guard !tallies.isEmpty else { return nil }
             let sum = tallies.sorted { $0.key < $1.key }.reduce(0.0) { $0 + $1.value.fraction }
             return sum / Double(tallies.count)

@@ -26,8 +26,9 @@
 /// - **Ensemble AND**: a sample is kept when every listed verifier accepts it at its threshold;
 ///   a sample missing a critique from any of them is left out and counted.
 /// - **Tournament**: per round, the final winner of a problem's bracket is the winner at its
-///   highest comparison level (when both orders were run there, they must agree, otherwise the
-///   problem is undecided and counted); winner accuracy is the fraction of decided problems whose
+///   highest comparison level (when both orders were run there, they must agree; an unfinished
+///   bracket, whose top level still holds different pairs, names several winners; either way
+///   the problem is undecided and counted); winner accuracy is the fraction of decided problems whose
 ///   winner is correct, shown beside J(f) of the same problems. Position bias: among pairs shown
 ///   in both orders, how often the first-shown solution won.
 /// - **pass@k** = 1 − C(n−c, k)/C(n, k), computed as 1 − Π_{i=n−c+1..n}(1 − k/i), averaged over

@@ -14,21 +14,22 @@ extension Metrics {
     }
 
     /// Winner accuracy per (blind/informed, round). The final winner of a bracket is the winner
-    /// at its highest level; when that level holds several readable comparisons (both orders),
-    /// they must name the same winner, otherwise the problem is undecided.
-    static func tournaments(_ comparisons: [Comparison], index: Metrics.Index) -> [Report.TournamentFigures] {
+    /// at its highest level; when that level holds several readable comparisons (both orders,
+    /// or an unfinished bracket), they must name the same winner, otherwise the problem is
+    /// undecided.
+    static func tournaments(_ comparisons: [Comparison], index: Index) -> [Report.TournamentFigures] {
         let brackets = Dictionary(grouping: comparisons) {
             BracketKey(informed: $0.informed, round: $0.round, problemID: $0.problemID)
         }
         struct Acc {
             var problems = 0, undecided = 0, ungraded = 0, correct = 0
-            var baselines: [String: Metrics.Tally] = [:]
+            var baselines: [String: Tally] = [:]
         }
         var acc: [BracketKey: Acc] = [:]   // keyed with an empty problem id: one per informed+round
-        var samplesByRound: [Int: [String: Metrics.Tally]] = [:]
-        func tallies(round: Int) -> [String: Metrics.Tally] {
+        var samplesByRound: [Int: [String: Tally]] = [:]
+        func tallies(round: Int) -> [String: Tally] {
             if let t = samplesByRound[round] { return t }
-            let t = Metrics.Tally.byProblem(index.samples(round: round)).tallies
+            let t = Tally.byProblem(index.samples(round: round)).tallies
             samplesByRound[round] = t
             return t
         }
@@ -53,7 +54,7 @@ extension Metrics {
             guard let a = acc[slot] else { return nil }
             let decided = a.problems - a.undecided - a.ungraded
             let accuracy = ratio(a.correct, decided)
-            let baseline = Metrics.Tally.meanFraction(a.baselines)
+            let baseline = Tally.meanFraction(a.baselines)
             var gap: Double? = nil
             if let w = accuracy, let b = baseline { gap = w - b }
             return .init(informed: slot.informed, round: slot.round, problems: a.problems,
