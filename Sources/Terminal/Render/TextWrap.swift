@@ -1,0 +1,91 @@
+/// A run of text in one style.
+public struct Segment: Equatable, Sendable {
+    public var text: String
+    public var style: StyleID
+
+    public init(_ text: String, _ style: StyleID) {
+        self.text = text
+        self.style = style
+    }
+}
+
+public typealias Line = [Segment]
+
+/// Wrapping by display width: breaks at spaces where it can, splits a word longer than the line,
+/// honours newlines. Wide characters count two columns.
+public enum TextWrap {
+    public static func wrap(_ text: String, width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = []
+        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            wrapParagraph(Substring(paragraph), width: width, into: &lines)
+        }
+        return lines
+    }
+
+    private static func wrapParagraph(_ text: Substring, width: Int, into lines: inout [String]) {
+        var line = ""
+        var lineWidth = 0
+        // Where the line may be broken: the index just after the last space, and the width
+        // up to it.
+        var breakIndex: String.Index?
+        var breakWidth = 0
+        for ch in text {
+            let w = ch == "\t" ? 1 : max(DisplayWidth.of(ch), ch.isWhitespace ? 1 : 0)
+            if lineWidth + w > width {
+                if ch == " " {
+                    lines.append(line)
+                    line = ""; lineWidth = 0; breakIndex = nil
+                    continue
+                }
+                if let b = breakIndex, b < line.endIndex {
+                    let head = String(line[..<b])
+                    let tail = String(line[b...])
+                    lines.append(trimTrailing(head))
+                    line = tail
+                    lineWidth -= breakWidth
+                } else {
+                    lines.append(line)
+                    line = ""
+                    lineWidth = 0
+                }
+                breakIndex = nil
+            }
+            line.append(ch)
+            lineWidth += w
+            if ch == " " {
+                breakIndex = line.endIndex
+                breakWidth = lineWidth
+            }
+        }
+        lines.append(line)
+    }
+
+    private static func trimTrailing(_ s: String) -> String {
+        var t = s
+        while t.last == " " { t.removeLast() }
+        return t
+    }
+
+    /// Cuts text to at most `width` columns, ending with `ellipsis` when cut.
+    public static func truncate(_ text: String, width: Int, ellipsis: String = "…") -> String {
+        guard width > 0 else { return "" }
+        if DisplayWidth.of(text) <= width { return text }
+        var out = ""
+        var w = 0
+        let limit = width - DisplayWidth.of(ellipsis)
+        for ch in text {
+            let cw = DisplayWidth.of(ch)
+            if w + cw > limit { break }
+            out.append(ch)
+            w += cw
+        }
+        return out + ellipsis
+    }
+
+    /// Pads with spaces to exactly `width` columns (cutting when longer).
+    public static func pad(_ text: String, _ width: Int) -> String {
+        let t = truncate(text, width: width, ellipsis: "")
+        return t + String(repeating: " ", count: max(0, width - DisplayWidth.of(t)))
+    }
+}

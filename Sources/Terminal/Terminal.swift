@@ -1,1 +1,0 @@
-// Terminal: work in progress; see the module's issue.
