@@ -90,9 +90,10 @@ public struct MetricsOptions: Sendable, Equatable {
     public var globalThreshold: Double?
     /// Per-verifier thresholds; these win over `globalThreshold`.
     public var thresholds: [VerifierID: Double]
-    /// Keep the n highest-scored samples of each problem (ties at the cut all kept).
+    /// Keep the n highest-scored samples of each problem (ties at the cut all kept); an n below
+    /// 1 keeps nothing, so every problem is reported as having kept nothing.
     public var topN: Int
-    /// The k of pass@k.
+    /// The k of pass@k; values below 1 are skipped.
     public var ks: [Int]
     /// Which annotations give the first-error labels: `human` (default) or a dataset source
     /// such as `big-bench-mistake`.
