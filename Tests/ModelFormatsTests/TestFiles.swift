@@ -148,19 +148,21 @@ struct SafetensorsBuilder {
         while json.count % 8 != 0 { json.append(0x20) }
         return GGUFBuilder.le(UInt64(json.count)) + json + payload
     }
+}
 
-    static func f32(_ name: String, _ shape: [Int], start: Float = 0) -> Tensor {
+extension SafetensorsBuilder.Tensor {
+    static func f32(_ name: String, _ shape: [Int], start: Float = 0) -> SafetensorsBuilder.Tensor {
         let n = shape.reduce(1, *)
         var d: [UInt8] = []
         for i in 0..<n { d += GGUFBuilder.le((start + Float(i)).bitPattern) }
-        return Tensor(name: name, dtype: "F32", shape: shape, data: d)
+        return SafetensorsBuilder.Tensor(name: name, dtype: "F32", shape: shape, data: d)
     }
 
-    static func bf16(_ name: String, _ shape: [Int], start: Float = 0) -> Tensor {
+    static func bf16(_ name: String, _ shape: [Int], start: Float = 0) -> SafetensorsBuilder.Tensor {
         let n = shape.reduce(1, *)
         var d: [UInt8] = []
         for i in 0..<n { d += GGUFBuilder.le(UInt16((start + Float(i)).bitPattern >> 16)) }
-        return Tensor(name: name, dtype: "BF16", shape: shape, data: d)
+        return SafetensorsBuilder.Tensor(name: name, dtype: "BF16", shape: shape, data: d)
     }
 }
 
