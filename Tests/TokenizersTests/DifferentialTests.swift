@@ -37,6 +37,13 @@ final class DifferentialTests: XCTestCase {
         XCTAssertEqual(mismatches, 0, "\(idsFile): \(mismatches) of \(strings.count) differ", file: file, line: line)
     }
 
+    // MARK: llama.cpp on the real vocabularies
+
+    func testLlamaCppGPT2() throws { try compare(VocabCache.shared.tokenizer("gpt-2"), "llamacpp-gpt-2.ids", parseSpecial: false) }
+    func testLlamaCppLlamaBPE() throws { try compare(VocabCache.shared.tokenizer("llama-bpe"), "llamacpp-llama-bpe.ids", parseSpecial: false) }
+    func testLlamaCppLlamaSPM() throws { try compare(VocabCache.shared.tokenizer("llama-spm"), "llamacpp-llama-spm.ids", parseSpecial: false) }
+    func testLlamaCppQwen2() throws { try compare(VocabCache.shared.tokenizer("qwen2"), "llamacpp-qwen2.ids", parseSpecial: false) }
+
     // MARK: Hugging Face tokenizers on tokenizer.json files
 
     func hf(_ name: String) throws -> Tokenizer {
