@@ -4,19 +4,16 @@
 #include <math.h>
 #include <string.h>
 
+#include "ck_blocks.h"
+
 // Q4_0: 32 values = d * (q - 8), q in 0..15. Byte j holds value j (low nibble) and j+16 (high).
-typedef struct { uint16_t d; uint8_t qs[16]; } block_q4_0;
 // Q8_0: 32 values = d * q, q int8.
-typedef struct { uint16_t d; int8_t qs[32]; } block_q8_0;
 // Q4_K: 256 values in 8 sub-blocks of 32; value = d * scale[j] * q - dmin * min[j], q in
 // 0..15; the eight 6-bit scales and mins are packed into 12 bytes (see q4k_scale_min).
 // Nibbles: 64-value chunk c uses bytes qs[32c .. 32c+31], low nibbles for sub-block 2c, high
 // nibbles for sub-block 2c+1.
-typedef struct { uint16_t d; uint16_t dmin; uint8_t scales[12]; uint8_t qs[128]; } block_q4_K;
 // Q6_K: 256 values in 16 sub-blocks of 16; value = d * scale[j] * (q - 32), q in 0..63 made
 // of 4 low bits (ql) and 2 high bits (qh); scales int8.
-typedef struct { uint8_t ql[128]; uint8_t qh[64]; int8_t scales[16]; uint16_t d; } block_q6_K;
-
 _Static_assert(sizeof(block_q4_0) == 18, "Q4_0 block size");
 _Static_assert(sizeof(block_q8_0) == 34, "Q8_0 block size");
 _Static_assert(sizeof(block_q4_K) == 144, "Q4_K block size");
