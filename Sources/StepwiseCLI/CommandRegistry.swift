@@ -4,6 +4,8 @@ enum CommandRegistry {
         //IMPORT
         ReportCommand.command,
         ExportCommand.command,
+        ModelInfoCommand.command,
+        TokenizeCommand.command,
     ]
 
     static func find(_ name: String) -> Command? {
