@@ -82,22 +82,13 @@ enum ReportCommand {
         if !ensembles.isEmpty { options.ensembles = ensembles }
 
         let state = try SessionFiles.load(path)
-        let report = Metrics.report(metricsInput(state), options: options)
+        let report = Metrics.report(MetricsInput(session: state), options: options)
         if args.flag("json") {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            let data = try encoder.encode(report)
-            console.out(String(decoding: data, as: UTF8.self))
+            console.out(String(try report.renderJSON().dropLast()))
         } else {
             console.out("session: \(path)")
             console.out(report.renderTable())
         }
         return 0
-    }
-
-    /// The plain values the metrics read, from a replayed session.
-    static func metricsInput(_ state: SessionState) -> MetricsInput {
-        MetricsInput(problems: state.problems, solutions: state.allSolutions, critiques: state.allCritiques,
-                     comparisons: state.allComparisons, annotations: state.allAnnotations)
     }
 }
