@@ -30,7 +30,7 @@ let package = Package(
         // The session journal: events, append-only writer, torn-line-tolerant reader, replay.
         .target(name: "Journal", dependencies: ["Reasoning"]),
         // Prompts, verifiers, the refinement loop, and the metrics of the generation-verification gap.
-        .target(name: "Verification", dependencies: ["Reasoning", "Journal", "Inference"]),
+        .target(name: "Verification", dependencies: ["Reasoning", "Journal", "Inference", "Tokenizers"]),
         // The ncurses workbench: reducer, cell grid, themes, backend.
         .target(name: "Terminal", dependencies: ["CNcurses", "Reasoning", "Journal", "Verification"]),
         // The command line: argument parsing and subcommands, as a library so tests can call it.
