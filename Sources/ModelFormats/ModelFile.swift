@@ -28,7 +28,15 @@ import Foundation
 ///   Types are *not* checked at open (so `model-info` can describe any file); call
 ///   `checkComputeTypes()` before running.
 /// - **Tokenizer.** `loadTokenizerData()` (GGUF metadata, or `tokenizer.json` and friends);
-///   `chatTemplate` is the model's own template string.
+///   `chatTemplate` is the model's own template string. In module `Tokenizers`:
+///   `let tok = try Tokenizer(file.loadTokenizerData())` (or `Tokenizer.load(path:)`);
+///   `tok.encode(text, addBOS: tok.addsBOS, parseSpecial: false) -> [Int32]` — pass
+///   `parseSpecial: true` only for prompts we formatted ourselves (chat templates), never for
+///   model output or user text; `tok.tokenText(id)`; `tok.endOfGeneration: Set<Int32>`;
+///   `var d = tok.makeStreamingDecoder(); d.push(id) -> String; d.finish() -> String` (holds
+///   back partial UTF-8). `ChatTemplate.detect(template: file.chatTemplate)` then
+///   `.render(messages, addGenerationPrompt: true)`; the result contains BOS text where the
+///   family has one, so encode it with `addBOS: false, parseSpecial: true`.
 /// - **Memory.** `memoryEstimate(context:batch:)` and `availableSystemMemory()`.
 /// - **Errors** are `ModelFormatError`; its description is one line naming the file and the
 ///   place, fit to print as is (exit code 2).

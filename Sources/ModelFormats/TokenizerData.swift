@@ -45,6 +45,9 @@ public struct TokenizerData: Sendable {
     public var extraEOSIDs: [Int]
     public var addBOS: Bool
     public var addEOS: Bool
+    /// SentencePiece: put a space ("▁") before text that starts the input or follows a special
+    /// token (GGUF `tokenizer.ggml.add_space_prefix`, default true as in llama.cpp).
+    public var addSpacePrefix: Bool = true
     /// The model's own Jinja chat template, if it ships one.
     public var chatTemplate: String?
 
@@ -173,6 +176,7 @@ public struct TokenizerData: Sendable {
         extraEOSIDs = Array(Set(extra)).sorted()
         addBOS = m["tokenizer.ggml.add_bos_token"]?.bool ?? (kind == .sentencePiece || ignoreMerges)
         addEOS = m["tokenizer.ggml.add_eos_token"]?.bool ?? false
+        addSpacePrefix = m["tokenizer.ggml.add_space_prefix"]?.bool ?? true
         chatTemplate = m["tokenizer.chat_template"]?.string
     }
 

@@ -40,6 +40,7 @@ public final class Tokenizer: Sendable {
     private let bpe: BPEMerger?
     private let spm: SentencePieceMerger?
     private let ignoreMerges: Bool
+    private let addSpacePrefix: Bool
     /// Tokens matched in raw text before splitting, longest first: user-defined tokens always,
     /// control tokens only when asked to parse special tokens.
     private let specialTokens: [(bytes: [UInt8], id: TokenID, control: Bool)]
@@ -70,6 +71,7 @@ public final class Tokenizer: Sendable {
         addsBOS = data.addBOS && data.bosID != nil
         unknownID = data.unknownID.map(TokenID.init)
         ignoreMerges = data.ignoreMerges
+        addSpacePrefix = data.addSpacePrefix
 
         switch data.kind {
         case .byteLevelBPE:
@@ -153,7 +155,7 @@ public final class Tokenizer: Sendable {
                 out.append(id)
                 previousWasSpecial = true
             case .text(let range):
-                encodeRaw(bytes[range], addSpacePrefix: previousWasSpecial, into: &out)
+                encodeRaw(bytes[range], startsInput: previousWasSpecial, into: &out)
                 previousWasSpecial = false
             }
         }
@@ -199,7 +201,7 @@ public final class Tokenizer: Sendable {
         return fragments
     }
 
-    private func encodeRaw(_ bytes: ArraySlice<UInt8>, addSpacePrefix: Bool, into out: inout [TokenID]) {
+    private func encodeRaw(_ bytes: ArraySlice<UInt8>, startsInput: Bool, into out: inout [TokenID]) {
         switch algorithm {
         case .byteLevelBPE(let pattern):
             guard let bpe else { return }
@@ -218,7 +220,7 @@ public final class Tokenizer: Sendable {
             guard let spm else { return }
             // llama.cpp: a space goes in front of text that starts the prompt or follows a
             // special token, then every space becomes "▁".
-            var text: [UInt8] = addSpacePrefix ? [0xE2, 0x96, 0x81] : []
+            var text: [UInt8] = startsInput && addSpacePrefix ? [0xE2, 0x96, 0x81] : []
             text.reserveCapacity(bytes.count + 3)
             for b in bytes {
                 if b == 0x20 { text.append(contentsOf: [0xE2, 0x96, 0x81]) } else { text.append(b) }
