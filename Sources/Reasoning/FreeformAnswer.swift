@@ -11,36 +11,64 @@ import Foundation
 /// both are numbers and equal.
 public enum FreeformAnswer {
     public static func strict(in text: String) -> String? {
-        guard let r = text.range(of: "the answer is", options: [.backwards, .caseInsensitive]) else { return nil }
-        var line = String(text[r.upperBound...].prefix(while: { $0 != "\n" }))
-        line = line.trimmingCharacters(in: .whitespaces)
-        if line.hasPrefix(":") { line = String(line.dropFirst()).trimmingCharacters(in: .whitespaces) }
+        let b = Array(text.utf8)
+        guard let at = TextScan.lastOccurrence(of: "the answer is", in: b, caseInsensitive: true) else { return nil }
+        let start = at + 13
+        var line = TextScan.trim(TextScan.string(b[start..<TextScan.endOfLine(b, from: start)]))
+        if line.hasPrefix(":") { line = TextScan.trim(line.dropFirst()) }
         return line.isEmpty ? nil : line
     }
 
     public static func flexible(in text: String) -> String? {
         if let s = strict(in: text) { return s }
-        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.last(where: { !$0.isEmpty })
+        return lastNonEmptyLine(text)
+    }
+
+    /// The last line with something other than white space on it, trimmed.
+    static func lastNonEmptyLine(_ text: String) -> String? {
+        let b = Array(text.utf8)
+        var end = b.count
+        while end > 0 {
+            var start = end
+            while start > 0 && b[start - 1] != 0x0A { start -= 1 }
+            let line = TextScan.trim(TextScan.string(b[start..<end]))
+            if !line.isEmpty { return line }
+            end = start - 1
+        }
+        return nil
     }
 
     /// Lower case, single spaces, without surrounding `*`, quotes, `$`, or trailing `.,;:!`.
     public static func normalize(_ answer: String) -> String {
-        var s = answer.lowercased()
-        s = s.split(whereSeparator: { $0.isWhitespace }).joined(separator: " ")
-        let strip = CharacterSet(charactersIn: " *\"'`").union(.whitespacesAndNewlines)
-        var previous = ""
-        while s != previous {
-            previous = s
-            s = s.trimmingCharacters(in: strip)
-            while let last = s.last, ".,;:!".contains(last) { s.removeLast() }
+        // Lower case, with every run of white space one space.
+        var scalars: [Unicode.Scalar] = []
+        scalars.reserveCapacity(answer.utf8.count)
+        var pendingSpace = false
+        let ascii = !answer.utf8.contains(where: { $0 >= 0x80 })
+        let lowered = ascii ? answer.utf8.map { Unicode.Scalar(TextScan.lower($0)) } : Array(answer.lowercased().unicodeScalars)
+        for u in lowered {
+            if ascii ? TextScan.isSpace(UInt8(u.value)) : u.properties.isWhitespace {
+                pendingSpace = !scalars.isEmpty
+                continue
+            }
+            if pendingSpace { scalars.append(" "); pendingSpace = false }
+            scalars.append(u)
         }
-        return s
+        // Emphasis and quotes at both ends; punctuation too at the end.
+        let wrap: Set<Unicode.Scalar> = [" ", "*", "\"", "'", "`"]
+        let trailing = wrap.union([".", ",", ";", ":", "!"])
+        var lo = 0, hi = scalars.count
+        while lo < hi && wrap.contains(scalars[lo]) { lo += 1 }
+        while hi > lo && trailing.contains(scalars[hi - 1]) { hi -= 1 }
+        var view = String.UnicodeScalarView()
+        view.append(contentsOf: scalars[lo..<hi])
+        return String(view)
     }
 
     public static func equivalent(_ a: String, _ b: String) -> Bool {
         let na = normalize(a), nb = normalize(b)
         if na == nb { return true }
-        if let x = NumericAnswer.value(na), let y = NumericAnswer.value(nb) { return x == y }
+        if let x = NumericAnswer.canonical(na), let y = NumericAnswer.canonical(nb) { return x == y }
         return false
     }
 

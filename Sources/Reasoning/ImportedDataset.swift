@@ -22,7 +22,8 @@ public struct ImportedDataset: Sendable, Hashable {
 public struct DatasetIssue: Error, Sendable, Hashable, CustomStringConvertible, LocalizedError {
     /// The file's name (last path component), as shown to people.
     public var file: String
-    /// 1-based line number (for a JSON array: the line where the element starts).
+    /// 1-based line number (for a JSON array: the line where the element starts); 0 when the
+    /// file as a whole is at fault.
     public var line: Int
     /// The JSON path of the field at fault (`answer`, `label.steps[2].completions`), or nil when
     /// the record as a whole is at fault (not JSON, blank line, …).
@@ -37,7 +38,8 @@ public struct DatasetIssue: Error, Sendable, Hashable, CustomStringConvertible, 
     }
 
     public var description: String {
-        let place = "\(file):\(line)"
+        // Line 0 means the file as a whole (it could not be read at all).
+        let place = line > 0 ? "\(file):\(line)" : file
         let text = DatasetIssue.oneLine(message)
         if let field { return "\(place): field '\(field)': \(text)" }
         return "\(place): \(text)"

@@ -16,50 +16,46 @@ public enum MathAnswer {
     /// The content of the last `\boxed{…}` / `\boxed N` / `\fbox{…}`; nil when there is none
     /// (or only unbalanced ones).
     public static func lastBoxed(in text: String) -> String? {
-        var occurrences: [String.Index] = []
-        for keyword in ["\\boxed", "\\fbox"] {
-            var searchEnd = text.endIndex
-            while let r = text.range(of: keyword, options: .backwards, range: text.startIndex..<searchEnd) {
-                occurrences.append(r.upperBound)
-                searchEnd = r.lowerBound
-            }
-        }
-        for start in occurrences.sorted(by: >) {
-            if let content = boxedContent(text, after: start) { return content }
+        let b = Array(text.utf8)
+        let starts = (TextScan.occurrences(of: "\\boxed", in: b).map { $0 + 6 }
+                      + TextScan.occurrences(of: "\\fbox", in: b).map { $0 + 5 }).sorted(by: >)
+        for start in starts {
+            if let content = boxedContent(b, after: start) { return content }
         }
         return nil
     }
 
-    /// The argument of a `\boxed` whose keyword ends at `start`.
-    static func boxedContent(_ text: String, after start: String.Index) -> String? {
-        guard start < text.endIndex else { return nil }
-        let next = text[start]
-        if next == "{" {
+    /// The argument of a `\boxed` whose keyword ends at byte `start`.
+    static func boxedContent(_ b: [UInt8], after start: Int) -> String? {
+        guard start < b.count else { return nil }
+        if b[start] == UInt8(ascii: "{") {
             var depth = 0
             var i = start
-            while i < text.endIndex {
-                let c = text[i]
-                if c == "\\" {
-                    // Skip an escaped character (`\{`, `\}`) so it does not count as a brace.
-                    i = text.index(after: i)
-                    if i < text.endIndex { i = text.index(after: i) }
+            while i < b.count {
+                switch b[i] {
+                case UInt8(ascii: "\\"):
+                    // An escaped character (`\{`, `\}`) is not a brace.
+                    i += 2
                     continue
-                }
-                if c == "{" { depth += 1 }
-                if c == "}" {
+                case UInt8(ascii: "{"):
+                    depth += 1
+                case UInt8(ascii: "}"):
                     depth -= 1
-                    if depth == 0 {
-                        return String(text[text.index(after: start)..<i]).trimmingCharacters(in: .whitespacesAndNewlines)
-                    }
+                    if depth == 0 { return TextScan.trim(TextScan.string(b[(start + 1)..<i])) }
+                default:
+                    break
                 }
-                i = text.index(after: i)
+                i += 1
             }
             return nil
         }
-        if next == " " {
+        if b[start] == UInt8(ascii: " ") {
             // `\boxed 5$`: the argument runs to the closing `$` or the end of the line.
-            let rest = text[start...].drop(while: { $0 == " " })
-            let arg = rest.prefix(while: { $0 != "$" && $0 != "\n" }).trimmingCharacters(in: .whitespaces)
+            var i = start
+            while i < b.count && b[i] == UInt8(ascii: " ") { i += 1 }
+            var j = i
+            while j < b.count && b[j] != UInt8(ascii: "$") && b[j] != 0x0A { j += 1 }
+            let arg = TextScan.trim(TextScan.string(b[i..<j]))
             return arg.isEmpty ? nil : arg
         }
         return nil
@@ -71,15 +67,23 @@ public enum MathAnswer {
     /// The flexible answer: boxed, else `# Answer`, else `the answer is X`, else the last number.
     public static func flexible(in text: String) -> String? {
         if let boxed = lastBoxed(in: text) { return boxed }
-        if let r = text.range(of: "# Answer", options: .backwards) {
-            let after = text[r.upperBound...].split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            if let first = after.first(where: { !$0.isEmpty }) { return first }
+        let b = Array(text.utf8)
+        if let at = TextScan.lastOccurrence(of: "# Answer", in: b) {
+            // The first non-empty line after the heading.
+            var i = at + 8
+            while i < b.count {
+                let end = TextScan.endOfLine(b, from: i)
+                let line = TextScan.trim(TextScan.string(b[i..<end]))
+                if !line.isEmpty { return line }
+                i = end + 1
+            }
         }
-        if let r = text.range(of: "answer is", options: [.backwards, .caseInsensitive]) {
-            var line = String(text[r.upperBound...].prefix(while: { $0 != "\n" }))
+        if let at = TextScan.lastOccurrence(of: "answer is", in: b, caseInsensitive: true) {
+            let start = at + 9
+            var line = TextScan.string(b[start..<TextScan.endOfLine(b, from: start)])
             if let stop = line.range(of: ". I hope") { line = String(line[..<stop.lowerBound]) }
-            line = line.trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix(":") { line = String(line.dropFirst()).trimmingCharacters(in: .whitespaces) }
+            line = TextScan.trim(line)
+            if line.hasPrefix(":") { line = TextScan.trim(line.dropFirst()) }
             while line.hasSuffix(".") { line.removeLast() }
             line = line.trimmingCharacters(in: CharacterSet(charactersIn: "$ *"))
             if !line.isEmpty { return line }
@@ -192,7 +196,7 @@ public enum MathAnswer {
     /// The value of a normalised answer that is a plain number: `-3`, `2.5`, `\frac{1}{2}`,
     /// `-\frac{3}{4}`, `\frac{-3}{4}`.
     static func numericValue(_ s: String) -> Double? {
-        if let v = NumericAnswer.value(s) { return NSDecimalNumber(decimal: v).doubleValue }
+        if let c = NumericAnswer.clean(s) { return Double(c) }
         var body = Substring(s)
         var sign = 1.0
         if body.hasPrefix("-") { sign = -1; body = body.dropFirst() }
@@ -201,11 +205,10 @@ public enum MathAnswer {
         guard let num = bracedGroup(body) else { return nil }
         let denBody = body.dropFirst(num.count)
         guard let den = bracedGroup(denBody), den.count == denBody.count,
-              let n = NumericAnswer.value(String(num.dropFirst().dropLast())),
-              let d = NumericAnswer.value(String(den.dropFirst().dropLast())) else { return nil }
-        let dn = NSDecimalNumber(decimal: d).doubleValue
-        guard dn != 0 else { return nil }
-        return sign * NSDecimalNumber(decimal: n).doubleValue / dn
+              let n = NumericAnswer.clean(String(num.dropFirst().dropLast())).flatMap(Double.init),
+              let d = NumericAnswer.clean(String(den.dropFirst().dropLast())).flatMap(Double.init),
+              d != 0 else { return nil }
+        return sign * n / d
     }
 
     // MARK: - Regexes (fixed patterns, never built from input)

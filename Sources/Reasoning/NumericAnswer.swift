@@ -8,11 +8,13 @@ public enum NumericAnswer {
     /// and a trailing full stop removed (`"$1,000."` → `"1000"`); nil when what is left is not a
     /// plain decimal number.
     public static func clean(_ text: String) -> String? {
-        var s = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        while s.hasSuffix(".") { s.removeLast() }
-        s = s.replacingOccurrences(of: "$", with: "")
-        s = s.replacingOccurrences(of: ",", with: "")
-        s = s.trimmingCharacters(in: .whitespaces)
+        // Quick rejection of anything with a byte no number has (letters, most of a long text).
+        guard text.utf8.allSatisfy({ TextScan.isDigit($0) || TextScan.isSpace($0) || $0 == 0x2E || $0 == 0x2C
+                                     || $0 == 0x24 || $0 == 0x2B || $0 == 0x2D }) else { return nil }
+        var scalars = Array(TextScan.trim(text).unicodeScalars)
+        while scalars.last == "." { scalars.removeLast() }
+        scalars.removeAll { $0 == "$" || $0 == "," }
+        var s = TextScan.trim(String(String.UnicodeScalarView(scalars)))
         if s.hasPrefix("+") { s.removeFirst() }
         return isPlainDecimal(s) ? s : nil
     }
@@ -22,14 +24,36 @@ public enum NumericAnswer {
         guard let s = clean(text) else { return nil }
         // Decimal(string:) accepts a valid prefix ("12abc" → 12); `clean` has already checked
         // that the whole string is a number.
-        return Decimal(string: s, locale: Locale(identifier: "en_US_POSIX"))
+        return Decimal(string: s, locale: posix)
+    }
+
+    private static let posix = Locale(identifier: "en_US_POSIX")
+
+    /// The canonical spelling of a number as `clean` accepts it: no leading zeros, no trailing
+    /// fraction zeros, no `-0` (`"-007.50"` → `"-7.5"`). Two numbers are equal exactly when
+    /// their canonical spellings are.
+    public static func canonical(_ text: String) -> String? {
+        guard var s = clean(text) else { return nil }
+        var negative = false
+        if s.hasPrefix("-") { negative = true; s.removeFirst() }
+        var whole = Substring(s), fraction = Substring("")
+        if let point = s.firstIndex(of: ".") {
+            whole = s[..<point]
+            fraction = s[s.index(after: point)...]
+        }
+        whole = whole.drop(while: { $0 == "0" })
+        while fraction.last == "0" { fraction = fraction.dropLast() }
+        var out = whole.isEmpty ? "0" : String(whole)
+        if !fraction.isEmpty { out += "." + fraction }
+        if negative && out != "0" { out = "-" + out }
+        return out
     }
 
     /// Numeric equality: `"18.00" == "18"`, `"1,000" == "1000"`, `"$5" == "5"`. Falls back to
     /// comparing the trimmed strings when either side is not a number.
     public static func equal(_ a: String, _ b: String) -> Bool {
-        if let x = value(a), let y = value(b) { return x == y }
-        return a.trimmingCharacters(in: .whitespacesAndNewlines) == b.trimmingCharacters(in: .whitespacesAndNewlines)
+        if let x = canonical(a), let y = canonical(b) { return x == y }
+        return TextScan.trim(a) == TextScan.trim(b)
     }
 
     /// `-?digits(.digits)?` or `-?.digits`.

@@ -17,29 +17,41 @@ import Foundation
 public enum StepSegmenter {
     /// Removes GSM8K calculator annotations: `$<<9*2=18>>18` → `$18`.
     public static func removeCalculatorNotes(_ text: String) -> String {
-        guard text.contains("<<") else { return text }
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        var rest = Substring(text)
-        while let open = rest.range(of: "<<") {
-            guard let close = rest[open.upperBound...].range(of: ">>") else { break }
-            // A note never contains another `<<`; if one does, this `<<` is not a note.
-            if rest[open.upperBound..<close.lowerBound].contains("<<") {
-                out += rest[..<open.upperBound]
-                rest = rest[open.upperBound...]
+        let lt = UInt8(ascii: "<"), gt = UInt8(ascii: ">")
+        guard text.utf8.contains(lt) else { return text }
+        let b = Array(text.utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(b.count)
+        var i = 0
+        while i < b.count {
+            if b[i] == lt && i + 1 < b.count && b[i + 1] == lt {
+                // Find the closing `>>`; a note never contains another `<<`, and if one comes
+                // first this `<<` is not a note.
+                var j = i + 2
+                var close: Int?
+                while j + 1 < b.count {
+                    if b[j] == lt && b[j + 1] == lt { break }
+                    if b[j] == gt && b[j + 1] == gt { close = j; break }
+                    j += 1
+                }
+                if let close {
+                    i = close + 2
+                    continue
+                }
+                out.append(lt)
+                out.append(lt)
+                i += 2
                 continue
             }
-            out += rest[..<open.lowerBound]
-            rest = rest[close.upperBound...]
+            out.append(b[i])
+            i += 1
         }
-        out += rest
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
     /// The steps of a free-text solution.
     public static func segment(_ text: String) -> [Step] {
-        let cleaned = removeCalculatorNotes(text).replacingOccurrences(of: "\r\n", with: "\n")
-        let lines = joinBlocks(cleaned.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+        let lines = joinBlocks(TextScan.lines(removeCalculatorNotes(text)))
         let labelled = lines.map(label(of:))
         let texts: [String]
         if isLabelledSequence(labelled.compactMap { $0?.number }) {
@@ -54,7 +66,7 @@ public enum StepSegmenter {
                     if !current.isEmpty { groups.append(current.joined(separator: "\n")) }
                     current = [lab.rest]
                     inLabelledStep = true
-                } else if line.trimmingCharacters(in: .whitespaces).isEmpty {
+                } else if TextScan.trim(line).isEmpty {
                     if !current.isEmpty { groups.append(current.joined(separator: "\n")) }
                     current = []
                     inLabelledStep = false
@@ -70,7 +82,7 @@ public enum StepSegmenter {
             texts = lines
         }
         return texts
-            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+            .map { TextScan.trim($0) }
             .filter { !$0.isEmpty }
             .enumerated()
             .map { Step(index: $0.offset, text: $0.element) }
@@ -90,8 +102,10 @@ public enum StepSegmenter {
     static func label(of line: String) -> Label? {
         // Markdown emphasis and headings around a label (`**Step 1:**`, `### Step 2`) are
         // dropped with it.
-        let trimmed = line.trimmingCharacters(in: .whitespaces)
-        var s = Substring(trimmed).drop(while: { $0 == "*" || $0 == "#" || $0 == " " })
+        // Fast path: a label starts with a digit, `S`/`s`, `*` or `#` after spaces.
+        guard let firstByte = line.utf8.first(where: { $0 != 0x20 && $0 != 0x09 }),
+              TextScan.isDigit(firstByte) || "Ss*#".utf8.contains(firstByte) else { return nil }
+        var s = Substring(line).drop(while: { $0 == "*" || $0 == "#" || $0 == " " || $0 == "\t" })
         var hadWord = false
         if s.lowercased().hasPrefix("step") {
             s = s.dropFirst(4)
@@ -112,7 +126,7 @@ public enum StepSegmenter {
         s = s.dropFirst()
         guard hadWord || s.first == " " || s.first == "\t" else { return nil }
         let rest = s.drop(while: { $0 == "*" || $0 == " " || $0 == "\t" })
-        return Label(number: n, rest: rest.trimmingCharacters(in: .whitespaces))
+        return Label(number: n, rest: TextScan.trim(rest))
     }
 
     /// At least two labels, counting up by one from 0 or 1.
@@ -152,7 +166,9 @@ public enum StepSegmenter {
 
     /// The closing mark a line leaves open, if any.
     static func opener(of line: String) -> String? {
-        let t = line.trimmingCharacters(in: .whitespaces)
+        // Fast path: every opener has a `$`, a backslash or a backquote.
+        guard line.utf8.contains(where: { $0 == 0x24 || $0 == 0x5C || $0 == 0x60 }) else { return nil }
+        let t = TextScan.trim(line)
         if t.hasPrefix("```") { return t.count > 3 && t.dropFirst(3).contains("```") ? nil : "```" }
         if count(of: "$$", in: t) % 2 == 1 { return "$$" }
         if count(of: "\\[", in: t) > count(of: "\\]", in: t) { return "\\]" }
@@ -169,6 +185,6 @@ public enum StepSegmenter {
     }
 
     static func count(of needle: String, in text: String) -> Int {
-        text.components(separatedBy: needle).count - 1
+        TextScan.occurrences(of: needle, in: Array(text.utf8)).count
     }
 }
