@@ -22,6 +22,9 @@ import Foundation
 /// | `processbench` | JSON array `{id, generator, problem, steps[], final_answer_correct, label}` | `processbench-<id>` | one, `<problem>/<generator>` | first error (−1 = none) |
 /// | `prm800k` | jsonl `{question: {problem, ground_truth_answer}, label: {steps, finish_reason}}` | `prm800k-<stem>-<n>` (first line with that problem) | one per line, `prm800k-<stem>-<n>/prm800k` | per-step ratings |
 ///
+/// Each file may be JSON lines or a single JSON array of the same records (detected from its
+/// first character); in an array, "line" means the line where a record starts.
+///
 /// `<n>` is the record's 0-based line number in its file and `<stem>` the file name without its
 /// extension, so ids are the same on every import: `gsm8k/test.jsonl` line 0 is `gsm8k-test-0`,
 /// and the example model solutions, which follow test.jsonl line for line, use the same ids.
@@ -69,7 +72,10 @@ public enum DatasetReader {
             throw DatasetIssue(file: fileName, line: 1, message: "the file is empty")
         }
         var cutting: [DatasetIssue] = []
-        let chunks = format == .processbench
+        // Either shape is accepted for every format: JSON lines, or one JSON array of records
+        // (ProcessBench ships arrays; Hugging Face exports of the others can be either).
+        let firstByte = bytes.first(where: { !($0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D || $0 >= 0x80) })
+        let chunks = firstByte == UInt8(ascii: "[")
             ? JSONRecords.arrayElements(bytes, file: fileName, issues: &cutting)
             : JSONRecords.lines(bytes, file: fileName, issues: &cutting)
         var importer = RecordImporter(format: format, file: fileName)

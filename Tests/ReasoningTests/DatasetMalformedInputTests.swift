@@ -249,6 +249,23 @@ final class DatasetMalformedInputTests: XCTestCase {
         }
     }
 
+    func testEitherShapeIsRead() throws {
+        for c in Self.cases {
+            let records = [c.record(0), c.record(1)]
+            let lines = Data((records.map { json($0) }.joined(separator: "\n") + "\n").utf8)
+            let array = Data(("[" + records.map { json($0) }.joined(separator: ",\n") + "]").utf8)
+            for data in [lines, array] {
+                let d = try read(c, data, strict: true)
+                XCTAssertEqual(d.problems.count, 2, "\(c.format)")
+            }
+            XCTAssertThrowsError(try read(c, Data("[]".utf8))) { XCTAssertTrue("\($0)".contains("no records"), "\($0)") }
+            // Trailing text after an array is reported, and the records are kept.
+            let d = try read(c, array + Data("\n{\"x\": 1}".utf8))
+            XCTAssertEqual(d.problems.count, 2, "\(c.format)")
+            XCTAssertEqual(d.issues.count, 1, "\(c.format)")
+        }
+    }
+
     func testLabelsOutOfRange() throws {
         let bbm = Self.cases[3], pb = Self.cases[4]
         var record = bbm.record(1)

@@ -144,6 +144,15 @@ final class DatasetReaderTests: XCTestCase {
         XCTAssertEqual(FirstErrorLabel.from(annotations: annotations(2), stepCount: 2), .unlabelled)
     }
 
+    func testPRM800KHumanCompletionAsText() throws {
+        let line = #"{"question": {"problem": "P", "ground_truth_answer": "2"}, "label": {"steps": [{"completions": [{"text": "wrong", "rating": -1}], "human_completion": "1+1=2\n\n# Answer\n\n2", "chosen_completion": null}], "finish_reason": "solution"}}"#
+        let d = try DatasetReader.read(format: .prm800k, data: Data(line.utf8), fileName: "p.jsonl", strict: true)
+        XCTAssertEqual(d.solutions.first?.steps.first?.text, "1+1=2\n\n# Answer\n\n2")
+        XCTAssertEqual(d.solutions.first?.correct, true)
+        XCTAssertEqual(d.annotations.map(\.rating), [nil])   // only the finish_reason note
+        XCTAssertEqual(d.annotations.first?.note, "finish_reason: solution")
+    }
+
     func testFirstMistakeAnnotations() {
         let a = DatasetReader.firstMistakeAnnotations(solutionID: "s", stepCount: 4, firstMistake: 2, source: "x")
         XCTAssertEqual(a.map(\.stepIndex), [0, 1, 2])
