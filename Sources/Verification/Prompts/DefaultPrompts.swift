@@ -30,6 +30,7 @@ enum DefaultPrompts {
         "verify-tournament": ["problem", "solution_a", "solution_b"],
         "verify-tournament-informed": ["problem", "solution_a", "solution_b", "reference"],
         "refine": ["problem", "generation", "critique", "answer_format"],
+        "refine-chat": ["critique", "answer_format"],
     ]
 
     static let all: [Entry] = [
@@ -207,6 +208,14 @@ enum DefaultPrompts {
 
         Write a corrected solution step by step, one step per line. {answer_format}
         Corrected solution:
+        """),
+        // Chat models: the follow-up turn after the model's own attempt (the conversation is
+        // generate-chat as the user, the attempt as the assistant, then this as the user).
+        Entry(name: "refine-chat", text: """
+        A reviewer's critique of your solution:
+        {critique}
+
+        Write a corrected solution step by step, one step per line. {answer_format}
         """),
     ]
 }
