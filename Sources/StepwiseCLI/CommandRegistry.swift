@@ -1,7 +1,7 @@
 /// Every subcommand, in the order `stepwise --help` lists them.
 enum CommandRegistry {
     static let all: [Command] = [
-        //IMPORT
+        ImportCommand.command,
         ReportCommand.command,
         ExportCommand.command,
         ModelInfoCommand.command,
