@@ -11,11 +11,14 @@ typedef struct {
     const int8_t *qs;
     const float *d;
     const int16_t *s16;
+    // 128 * d * (sum of the block's 32 values), per block: the offset term of the packed Q8_0
+    // kernel, whose weights are stored +128 (see packed_avx512.c).
+    const float *e;
 } ck_act;
 
 // Bytes of one quantized activation row in scratch (64-byte multiple so rows stay aligned).
 size_t ck_act_row_bytes(int64_t n);
-// Quantizes `n` floats into the row at `dst` (laid out qs | d | s16) and returns its view.
+// Quantizes `n` floats into the row at `dst` (laid out qs | d | s16 | e) and returns its view.
 ck_act ck_quantize_act(const float *x, void *dst, int64_t n);
 ck_act ck_act_view(const void *row, int64_t n);
 
@@ -40,6 +43,14 @@ ck_kernels ck_best_kernels(ck_type type);
 // SIMD kernel tables (NULL entries where a level has no specialised kernel).
 ck_kernels ck_avx2_kernels(ck_type type);
 ck_kernels ck_avx512_kernels(ck_type type);
+
+// Packed weight layouts (AVX-512 only; see packed_avx512.c).
+size_t ck_packed_bytes_avx512(ck_type type, int64_t n_out, int64_t n_in);
+void ck_pack_avx512(ck_type type, const void *w, int64_t n_out, int64_t n_in, void *dst);
+// Runs the packed kernel for output groups [g_begin, g_end) of 16 rows against all x rows.
+void ck_packed_groups_avx512(ck_type type, const void *packed, int64_t n_out, int64_t n_in,
+                             const float *x, const uint8_t *act, size_t act_row_bytes, int64_t rows,
+                             const float *bias, float *y, int64_t g_begin, int64_t g_end);
 
 // Float helpers with SIMD dispatch (attention and norms use them).
 float ck_vec_dot_f32(const float *a, const float *b, int64_t n);

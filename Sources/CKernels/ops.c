@@ -6,6 +6,14 @@
 
 // ---- Matmul ----------------------------------------------------------------------------------
 
+size_t ck_packed_bytes(ck_type type, int64_t n_out, int64_t n_in) {
+    return ck_packed_bytes_avx512(type, n_out, n_in);
+}
+
+void ck_pack_weights(ck_type type, const void *w, int64_t n_out, int64_t n_in, void *dst) {
+    ck_pack_avx512(type, w, n_out, n_in, dst);
+}
+
 size_t ck_matmul_scratch_bytes(ck_type type, int64_t rows, int64_t n_in) {
     ck_kernels k = ck_scalar_kernels(type);
     return k.qdot ? (size_t)rows * ck_act_row_bytes(n_in) : 0;
@@ -14,6 +22,8 @@ size_t ck_matmul_scratch_bytes(ck_type type, int64_t rows, int64_t n_in) {
 typedef struct {
     ck_kernels k;
     const uint8_t *w;
+    const void *packed;    // 16-row interleaved copy (work items are then groups of 16 rows)
+    ck_type type;
     size_t w_row_bytes;
     int64_t n_out, n_in, rows;
     const float *x;
@@ -67,16 +77,26 @@ static void matmul_task(void *raw, int ith, int nth) {
     for (;;) {
         int64_t item = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
         if (item >= job->chunks) break;
-        matmul_chunk(job, item);
+        if (job->packed) {
+            int64_t groups = (job->n_out + 15) / 16;
+            int64_t g0 = item * job->chunk, g1 = g0 + job->chunk < groups ? g0 + job->chunk : groups;
+            ck_packed_groups_avx512(job->type, job->packed, job->n_out, job->n_in, job->x, job->act,
+                                    job->act_row_bytes, job->rows, job->bias, job->y, g0, g1);
+        } else {
+            matmul_chunk(job, item);
+        }
     }
 }
 
-void ck_matmul(ck_pool *pool, ck_type type, const void *w, int64_t n_out, int64_t n_in,
+void ck_matmul(ck_pool *pool, ck_type type, const void *w, const void *packed, int64_t n_out, int64_t n_in,
                const float *x, int64_t rows, const float *bias, float *y, void *scratch) {
     matmul_job job;
     memset(&job, 0, sizeof job);
     job.k = ck_best_kernels(type);
     job.w = w;
+    job.type = type;
+    // The packed copy is only usable while the SIMD level that made it is active.
+    job.packed = packed && ck_packed_bytes(type, n_out, n_in) > 0 ? packed : NULL;
     job.w_row_bytes = (size_t)(n_in / ck_block_elements(type)) * (size_t)ck_block_bytes(type);
     job.n_out = n_out;
     job.n_in = n_in;
@@ -89,10 +109,12 @@ void ck_matmul(ck_pool *pool, ck_type type, const void *w, int64_t n_out, int64_
     int nth = pool ? ck_pool_threads(pool) : 1;
     // Enough items that two cores finish together even if one is interrupted, few enough that
     // the shared counter stays cheap.
-    int64_t chunk = 16;
-    while (chunk > 1 && n_out / chunk < 8 * nth) chunk /= 2;
+    // Packed: items are groups of 16 rows.
+    int64_t units = job.packed ? (n_out + 15) / 16 : n_out;
+    int64_t chunk = job.packed ? 4 : 16;
+    while (chunk > 1 && units / chunk < 8 * nth) chunk /= 2;
     job.chunk = chunk;
-    job.chunks = (n_out + chunk - 1) / chunk;
+    job.chunks = (units + chunk - 1) / chunk;
     atomic_store(&job.next, 0);
     if (job.k.qdot) {
         if (rows >= 8 && pool) ck_pool_run(pool, quantize_rows_task, &job);

@@ -149,7 +149,7 @@ void ck_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
 // ---- Activation rows -------------------------------------------------------------------------
 
 size_t ck_act_row_bytes(int64_t n) {
-    size_t bytes = (size_t)n + (size_t)(n / 32) * 4 + (size_t)(n / 16) * 2;
+    size_t bytes = (size_t)n + (size_t)(n / 32) * 8 + (size_t)(n / 16) * 2;
     return (bytes + 63) & ~(size_t)63;
 }
 
@@ -159,6 +159,7 @@ ck_act ck_act_view(const void *row, int64_t n) {
         .qs = (const int8_t *)p,
         .d = (const float *)(p + n),
         .s16 = (const int16_t *)(p + n + (n / 32) * 4),
+        .e = (const float *)(p + n + (n / 32) * 4 + (n / 16) * 2),
     };
     return a;
 }
@@ -168,6 +169,7 @@ ck_act ck_quantize_act(const float *x, void *dst, int64_t n) {
     int8_t *qs = (int8_t *)p;
     float *d = (float *)(p + n);
     int16_t *s16 = (int16_t *)(p + n + (n / 32) * 4);
+    float *e = (float *)(p + n + (n / 32) * 4 + (n / 16) * 2);
     for (int64_t blk = 0; blk < n / 32; blk++) {
         const float *v = x + 32 * blk;
         float amax = 0;
@@ -183,6 +185,7 @@ ck_act ck_quantize_act(const float *x, void *dst, int64_t n) {
         }
         s16[2 * blk] = (int16_t)sum_lo;
         s16[2 * blk + 1] = (int16_t)sum_hi;
+        e[blk] = 128.0f * scale * (float)(sum_lo + sum_hi);
     }
     return ck_act_view(dst, n);
 }

@@ -84,12 +84,19 @@ void ck_pool_run(ck_pool *pool, void (*fn)(void *ctx, int ith, int nth), void *c
 
 // ---- Ops (all run on the pool) ---------------------------------------------------------------
 
+/// Bytes of a packed copy of a weight [n_out, n_in] for the fastest kernels of this CPU, or 0
+/// when `type` has no packed layout at the active SIMD level (then the rows are used as stored).
+size_t ck_packed_bytes(ck_type type, int64_t n_out, int64_t n_in);
+/// Writes that packed copy to `dst` (64-byte aligned, ck_packed_bytes long).
+void ck_pack_weights(ck_type type, const void *w, int64_t n_out, int64_t n_in, void *dst);
+
 /// Scratch bytes ck_matmul needs for `rows` activation rows of length `n_in`.
 size_t ck_matmul_scratch_bytes(ck_type type, int64_t rows, int64_t n_in);
 /// y[r, o] = sum_i W[o, i] * x[r, i] (+ bias[o]); W is `n_out` rows of `n_in` elements of
 /// `type` (row stride = row bytes); x is `rows` x `n_in`, y is `rows` x `n_out` (row-major F32).
-/// `scratch` must hold ck_matmul_scratch_bytes and be 64-byte aligned.
-void ck_matmul(ck_pool *pool, ck_type type, const void *w, int64_t n_out, int64_t n_in,
+/// `packed` (may be NULL) is W's ck_pack_weights copy, used when the active SIMD level still
+/// supports it. `scratch` must hold ck_matmul_scratch_bytes and be 64-byte aligned.
+void ck_matmul(ck_pool *pool, ck_type type, const void *w, const void *packed, int64_t n_out, int64_t n_in,
                const float *x, int64_t rows, const float *bias, float *y, void *scratch);
 
 /// out[g] = x[g] / sqrt(mean(x[g]^2) + eps) * w for each of `groups` groups of `dim`.
