@@ -113,9 +113,14 @@ public enum GSM8KAnswer {
         guard let reference, let ref = referenceValue(reference) else {
             return Grade(strictAnswer: strictAnswer, flexibleAnswer: flexibleAnswer)
         }
+        let refCanonical = NumericAnswer.canonical(ref)
+        func same(_ answer: String) -> Bool {
+            if let r = refCanonical, let a = NumericAnswer.canonical(answer) { return a == r }
+            return NumericAnswer.equal(answer, ref)
+        }
         return Grade(strictAnswer: strictAnswer, flexibleAnswer: flexibleAnswer,
-                     strictCorrect: strictAnswer.map { NumericAnswer.equal($0, ref) } ?? false,
-                     flexibleCorrect: flexibleAnswer.map { NumericAnswer.equal($0, ref) } ?? false)
+                     strictCorrect: strictAnswer.map(same) ?? false,
+                     flexibleCorrect: flexibleAnswer.map(same) ?? false)
     }
 
     /// A reference given either as the bare answer or as a whole solution.

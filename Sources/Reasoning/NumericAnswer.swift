@@ -8,6 +8,7 @@ public enum NumericAnswer {
     /// and a trailing full stop removed (`"$1,000."` → `"1000"`); nil when what is left is not a
     /// plain decimal number.
     public static func clean(_ text: String) -> String? {
+        if isPlainDecimal(text) { return text }   // already clean: the common case
         // Quick rejection of anything with a byte no number has (letters, most of a long text).
         guard text.utf8.allSatisfy({ TextScan.isDigit($0) || TextScan.isSpace($0) || $0 == 0x2E || $0 == 0x2C
                                      || $0 == 0x24 || $0 == 0x2B || $0 == 0x2D }) else { return nil }

@@ -83,8 +83,9 @@ public enum Sudoku4 {
     /// (else anywhere), the last run of 16 digits 1…4 separated only by spaces, line breaks,
     /// `|`, `/`, `,` or `;`. `Row 1:`-style row labels are skipped. Nil when there is none.
     public static func extractGrid(from text: String) -> [Int]? {
-        if let r = text.range(of: "answer:", options: [.backwards, .caseInsensitive]),
-           let grid = lastGrid(in: String(text[r.upperBound...])) {
+        let bytes = Array(text.utf8)
+        if let at = TextScan.lastOccurrence(of: "answer:", in: bytes, caseInsensitive: true),
+           let grid = lastGrid(in: TextScan.string(bytes[(at + 7)...])) {
             return grid
         }
         return lastGrid(in: text)

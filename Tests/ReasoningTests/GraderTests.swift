@@ -158,6 +158,27 @@ final class GraderTests: XCTestCase {
         XCTAssertEqual(Grader.grade(text: "So the answer is (E).", problem: free).correct, true)
     }
 
+    func testLongRunawayOutputIsGraded() {
+        // A model that rambles: 100 KB of text (longer than any sampling budget here), the
+        // answer at the very end.
+        let filler = String(repeating: "and then we check it again, ", count: 4_000)
+        let cases: [(ProblemKind, String, String, String)] = [
+            (.gsm8k, "12", filler + "The answer is 12.", "12"),
+            (.arith, "-3", filler + "So the answer is -3", "-3"),
+            (.math, "\\frac{1}{2}", filler + "$\\boxed{\\dfrac12}$", "\\dfrac12"),
+            (.freeform, "(B)", filler + "\nSo the answer is (B).", "(B)."),
+            (.sudoku4, "12 34\n34 12\n21 43\n43 21", filler + "Answer:\n12 34\n34 12\n21 43\n43 21", "12 34\n34 12\n21 43\n43 21"),
+        ]
+        for (kind, reference, text, answer) in cases {
+            let p = Problem(id: "p", source: "t", text: "?", referenceAnswer: reference, kind: kind)
+            let g = Grader.grade(text: text, problem: p)
+            XCTAssertEqual(g.answer, answer, "\(kind)")
+            XCTAssertEqual(g.correct, true, "\(kind)")
+            // The same text without an answer is graded wrong, not crashed on.
+            XCTAssertNotEqual(Grader.grade(text: filler, problem: p).correct, true, "\(kind)")
+        }
+    }
+
     func testGradedFillsSolution() {
         let p = Problem(id: "g", source: "t", text: "?", referenceAnswer: "18", kind: .gsm8k)
         let s = Solution(id: "s", problemID: "g", text: "9 * 2 = 18\nA: 18", steps: [], origin: .sampled)
