@@ -81,7 +81,8 @@ public enum Sudoku4 {
 
     /// The completed grid a model's answer ends with: after the last `Answer:` when there is one
     /// (else anywhere), the last run of 16 digits 1…4 separated only by spaces, line breaks,
-    /// `|`, `/`, `,` or `;`. `Row 1:`-style row labels are skipped. Nil when there is none.
+    /// `|`, `/`, `,` or `;`. `Row 1:`-style row labels and rule lines (`---+---`) are skipped.
+    /// Nil when there is none.
     public static func extractGrid(from text: String) -> [Int]? {
         let bytes = Array(text.utf8)
         if let at = TextScan.lastOccurrence(of: "answer:", in: bytes, caseInsensitive: true),
@@ -92,8 +93,14 @@ public enum Sudoku4 {
     }
 
     static func lastGrid(in text: String) -> [Int]? {
+        // Rule lines between the box rows (`---+---`, `|---|---|`) are skipped; row labels too.
+        let ruled = TextScan.lines(text).map { line -> String in
+            let t = TextScan.trim(line)
+            let isRule = !t.isEmpty && t.contains("-") && t.allSatisfy { "-+|= ".contains($0) }
+            return isRule ? "" : line
+        }.joined(separator: "\n")
         let unlabelled = rowLabel.stringByReplacingMatches(
-            in: text, range: NSRange(location: 0, length: (text as NSString).length), withTemplate: " ")
+            in: ruled, range: NSRange(location: 0, length: (ruled as NSString).length), withTemplate: " ")
         var best: [Int]?
         var run: [Int] = []
         func endRun() {

@@ -69,6 +69,10 @@ final class Sudoku4Tests: XCTestCase {
         XCTAssertEqual(Sudoku4.extractGrid(from: "Answer: 12 34 / 34 12 / 21 43 / 43 21."), solution)
         XCTAssertEqual(Sudoku4.extractGrid(from: "Row 1: 1 2 3 4\nRow 2: 3 4 1 2\nRow 3: 2 1 4 3\nRow 4: 4 3 2 1"), solution)
         XCTAssertNil(Sudoku4.extractGrid(from: "Answer: 12 34\n34 12"))
+        XCTAssertEqual(Sudoku4.extractGrid(from: "Answer:\n1 2 | 3 4\n3 4 | 1 2\n----+----\n2 1 | 4 3\n4 3 | 2 1"), solution)
+        XCTAssertEqual(Sudoku4.extractGrid(from: "| 1 | 2 | 3 | 4 |\n|---|---|---|---|\n| 3 | 4 | 1 | 2 |\n| 2 | 1 | 4 | 3 |\n| 4 | 3 | 2 | 1 |"), solution)
+        // A digit other than 1–4 breaks a run: no grid here.
+        XCTAssertNil(Sudoku4.extractGrid(from: "12 34 34 12 21 43 43 25"))
     }
 
     func testGrading() {
