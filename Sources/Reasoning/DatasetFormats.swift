@@ -160,7 +160,7 @@ extension RecordImporter {
             } else if let text = step.object["human_completion"] as? String {
                 // The README's reconstruction treats the human completion as the step's text.
                 picked = JSONRecord(object: ["text": text, "rating": NSNull()], file: step.file, line: step.line,
-                                    path: step.fieldPath("human_completion"))
+                                    path: step.fieldPath("human_completion"), position: step.position)
             } else if let first = completions.first {
                 picked = try completions.first(where: { try $0.int("rating", nullable: true) == -1 }) ?? first
             } else {

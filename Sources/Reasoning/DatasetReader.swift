@@ -25,7 +25,7 @@ import Foundation
 /// Each file may be JSON lines or a single JSON array of the same records (detected from its
 /// first character); in an array, "line" means the line where a record starts.
 ///
-/// `<n>` is the record's 0-based line number in its file and `<stem>` the file name without its
+/// `<n>` is the record's 0-based line number in its file (its element number in a JSON array) and `<stem>` the file name without its
 /// extension, so ids are the same on every import: `gsm8k/test.jsonl` line 0 is `gsm8k-test-0`,
 /// and the example model solutions, which follow test.jsonl line for line, use the same ids.
 ///
@@ -158,6 +158,6 @@ struct RecordImporter {
         }
     }
 
-    /// The record's 0-based line, used in ids.
-    func index(_ r: JSONRecord) -> Int { r.line - 1 }
+    /// The record's 0-based line (element number in a JSON array), used in ids.
+    func index(_ r: JSONRecord) -> Int { r.position }
 }

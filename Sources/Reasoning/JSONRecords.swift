@@ -13,6 +13,9 @@ struct JSONRecord {
     let line: Int
     /// Path of this object inside the line's record ("" for the record itself).
     let path: String
+    /// The record's 0-based place in its file, used in ids: its line for JSON lines, its
+    /// element number for a JSON array.
+    var position: Int = 0
 
     func issue(_ key: String?, _ message: String) -> DatasetIssue {
         DatasetIssue(file: file, line: line, field: key.map(fieldPath), message: message)
@@ -62,7 +65,7 @@ struct JSONRecord {
     func object(_ key: String) throws -> JSONRecord {
         let v = try value(key)
         guard let o = v as? [String: Any] else { throw issue(key, "expected an object, found \(JSONRecord.typeName(v))") }
-        return JSONRecord(object: o, file: file, line: line, path: fieldPath(key))
+        return JSONRecord(object: o, file: file, line: line, path: fieldPath(key), position: position)
     }
 
     func array(_ key: String) throws -> [Any] {
@@ -88,7 +91,7 @@ struct JSONRecord {
             guard let o = item as? [String: Any] else {
                 throw issue("\(key)[\(i)]", "expected an object, found \(JSONRecord.typeName(item))")
             }
-            return JSONRecord(object: o, file: file, line: line, path: fieldPath("\(key)[\(i)]"))
+            return JSONRecord(object: o, file: file, line: line, path: fieldPath("\(key)[\(i)]"), position: position)
         }
     }
 
@@ -115,6 +118,8 @@ enum JSONRecords {
     struct Chunk {
         var line: Int
         var bytes: ArraySlice<UInt8>
+        /// See `JSONRecord.position`.
+        var position: Int
     }
 
     /// Reads a file, turning a read failure into an issue naming it.
@@ -154,7 +159,7 @@ enum JSONRecords {
             if k == e {
                 blanks.append(n + 1)
             } else {
-                out.append(Chunk(line: n + 1, bytes: bytes[start..<e]))
+                out.append(Chunk(line: n + 1, bytes: bytes[start..<e], position: n))
             }
             start = end + 1
         }
@@ -228,7 +233,7 @@ enum JSONRecords {
                 issues.append(DatasetIssue(file: file, line: startLine, message: "truncated JSON: the file ends inside this record"))
                 return out
             }
-            out.append(Chunk(line: startLine, bytes: bytes[start..<i]))
+            out.append(Chunk(line: startLine, bytes: bytes[start..<i], position: out.count))
             if bytes[i] == UInt8(ascii: ",") { i += 1 }
         }
         i += 1
@@ -287,7 +292,7 @@ enum JSONRecords {
         guard let o = parsed as? [String: Any] else {
             throw DatasetIssue(file: file, line: chunk.line, message: "expected a JSON object, found \(JSONRecord.typeName(parsed))")
         }
-        return JSONRecord(object: o, file: file, line: chunk.line, path: "")
+        return JSONRecord(object: o, file: file, line: chunk.line, path: "", position: chunk.position)
     }
 
     /// Offset of the first byte that is not well-formed UTF-8, or nil.

@@ -254,10 +254,12 @@ final class DatasetMalformedInputTests: XCTestCase {
             let records = [c.record(0), c.record(1)]
             let lines = Data((records.map { json($0) }.joined(separator: "\n") + "\n").utf8)
             let array = Data(("[" + records.map { json($0) }.joined(separator: ",\n") + "]").utf8)
-            for data in [lines, array] {
-                let d = try read(c, data, strict: true)
-                XCTAssertEqual(d.problems.count, 2, "\(c.format)")
-            }
+            let fromLines = try read(c, lines, strict: true)
+            let fromArray = try read(c, array, strict: true)
+            XCTAssertEqual(fromLines.problems.count, 2, "\(c.format)")
+            // The same records get the same ids in either shape.
+            XCTAssertEqual(fromLines.problems.map(\.id), fromArray.problems.map(\.id), "\(c.format)")
+            XCTAssertEqual(fromLines.solutions.map(\.id), fromArray.solutions.map(\.id), "\(c.format)")
             XCTAssertThrowsError(try read(c, Data("[]".utf8))) { XCTAssertTrue("\($0)".contains("no records"), "\($0)") }
             // Trailing text after an array is reported, and the records are kept.
             let d = try read(c, array + Data("\n{\"x\": 1}".utf8))
