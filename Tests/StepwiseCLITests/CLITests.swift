@@ -154,6 +154,28 @@ final class CLITests: XCTestCase {
         XCTAssertTrue(e.err.contains("empty.jsonl"), e.err)
     }
 
+    /// Every format's reader, driven from the command line with broken files: exit 2, one line
+    /// per problem naming the file and line, never a crash.
+    func testEveryFormatRejectsMalformedFilesWithExitCode2() throws {
+        let broken: [(String, Data)] = [
+            ("truncated", Data(#"{"question": "What is"#.utf8)),
+            ("wrong-types", Data(#"{"question": 7, "answer": [1], "problem": false, "input": 3, "steps": "x", "id": []}"#.utf8 + [0x0A])),
+            ("invalid-utf8", Data([0x7B, 0x22, 0xFF, 0xFE, 0x22, 0x3A, 0x31, 0x7D, 0x0A])),
+            ("empty", Data()),
+            ("huge-line", Data(("{\"question\": \"" + String(repeating: "x", count: 10_000_000)).utf8)),
+        ]
+        for format in ["gsm8k", "math", "gsm8k-solutions", "big-bench-mistake", "processbench", "prm800k"] {
+            for (name, data) in broken {
+                let file = dir.appendingPathComponent("\(format)-\(name).jsonl")
+                try data.write(to: file)
+                let r = run("import", format, file.path, "--out", dir.appendingPathComponent("\(format)-\(name)-s.jsonl").path)
+                XCTAssertEqual(r.code, 2, "\(format) \(name)")
+                XCTAssertTrue(r.err.contains("\(format)-\(name).jsonl"), "\(format) \(name): \(r.err.prefix(300))")
+                XCTAssertLessThan(r.err.count, 2_000, "\(format) \(name): the message must not echo the input")
+            }
+        }
+    }
+
     func testImportNeverOverwritesASession() throws {
         let session = dir.appendingPathComponent("s.jsonl")
         XCTAssertEqual(run("import", "sudoku4", "--out", session.path).code, 0)
