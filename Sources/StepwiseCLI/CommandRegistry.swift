@@ -6,6 +6,7 @@ enum CommandRegistry {
         ExportCommand.command,
         ModelInfoCommand.command,
         TokenizeCommand.command,
+        GenerateCommand.command,
     ]
 
     static func find(_ name: String) -> Command? {
