@@ -145,8 +145,9 @@ public enum MathAnswer {
         if sides.count == 2, sides[0].trimmingCharacters(in: .whitespaces).count <= 2 {
             s = sides[1]
         }
-        s = replace(sqrtShort, in: s, with: "\\\\sqrt{$1}")
+        // Spaces go before the `\sqrt3` fix so that `\sqrt 3` is caught too.
         s = s.replacingOccurrences(of: " ", with: "")
+        s = replace(sqrtShort, in: s, with: "\\\\sqrt{$1}")
         s = fixFracs(s)
         while s.hasSuffix(".") { s.removeLast() }
         s = s.replacingOccurrences(of: "{,}", with: "")
@@ -154,6 +155,10 @@ public enum MathAnswer {
         if let m = slashFraction.firstMatch(in: s, range: NSRange(location: 0, length: (s as NSString).length)) {
             let ns = s as NSString
             s = "\\frac{\(ns.substring(with: m.range(at: 1)))}{\(ns.substring(with: m.range(at: 2)))}"
+        }
+        // A multiple-choice letter in parentheses is the letter: `(B)` = `B`.
+        if s.count == 3, s.first == "(", s.last == ")", let letter = s.dropFirst().first, letter.isLetter, letter.isUppercase {
+            s = String(letter)
         }
         return s
     }

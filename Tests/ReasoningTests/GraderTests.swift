@@ -100,6 +100,13 @@ final class MathAnswerTests: XCTestCase {
             ("x = 3", "3"),
             ("3.", "3"),
             ("\\sqrt2", "\\sqrt{2}"),
+            ("2\\sqrt 3", "2\\sqrt{3}"),
+            ("\\frac 12", "\\frac{1}{2}"),
+            ("\\text{(C)}", "C"),
+            ("y = 2x+3", "2x+3"),
+            ("40,\\!000", "40000"),
+            ("\\$5.00", "5"),
+            ("\\textbf{Evelyn}", "Evelyn"),
             ("-\\frac{3}{4}", "-0.75"),
             ("1,000", "1000"),
             ("\\frac{\\sqrt{3}}{2}", "\\dfrac{\\sqrt{3}}{2}"),
@@ -110,6 +117,8 @@ final class MathAnswerTests: XCTestCase {
         XCTAssertFalse(MathAnswer.equivalent("\\frac{1}{3}", "0.33"))
         XCTAssertFalse(MathAnswer.equivalent("(3,4)", "(4,3)"))
         XCTAssertFalse(MathAnswer.equivalent("2\\sqrt{2}", "\\sqrt{2}"))
+        XCTAssertFalse(MathAnswer.equivalent("(C)", "(D)"))
+        XCTAssertFalse(MathAnswer.equivalent("a=2,b=3", "3"))
     }
 
     func testGradeAgainstReferenceSolution() {
