@@ -113,6 +113,17 @@ public final class Engine: @unchecked Sendable {
     private var recent: [(time: Double, tokens: Int)] = []
     /// Tokens accepted by samples during the current step.
     private var stepGenerated = 0
+    /// Events of the current loop iteration, delivered after the statistics are updated so a
+    /// consumer that sees an event also sees the work behind it in `statistics`.
+    private var outbox: [EngineEvent] = []
+
+    private func emit(_ event: EngineEvent) { outbox.append(event) }
+
+    private func deliver() {
+        let events = outbox
+        outbox.removeAll(keepingCapacity: true)
+        for event in events { sink(event) }
+    }
 
     /// Plans and allocates the KV cache (throws if it does not fit in available memory) and
     /// starts the engine thread.
@@ -224,8 +235,10 @@ public final class Engine: @unchecked Sendable {
             admit()
             step()
             publishStatistics()
+            deliver()
         }
         publishStatistics()
+        deliver()
     }
 
     /// Tokenizes and validates a new request; queues it or fails it.
@@ -238,7 +251,7 @@ public final class Engine: @unchecked Sendable {
             }
             waiting.append(job)
         } catch {
-            sink(.failed(job.id, message: "\(error)"))
+            emit(.failed(job.id, message: "\(error)"))
         }
     }
 
@@ -254,7 +267,7 @@ public final class Engine: @unchecked Sendable {
     private func cancel(_ ids: Set<RequestID>) {
         waiting.removeAll { job in
             guard ids.contains(job.id) else { return false }
-            sink(.finished(job.id))
+            emit(.finished(job.id))
             return true
         }
         for job in running where ids.contains(job.id) && job.phase != .done {
@@ -263,7 +276,7 @@ public final class Engine: @unchecked Sendable {
             }
             job.phase = .done
             release(job)
-            sink(.finished(job.id))
+            emit(.finished(job.id))
         }
         running.removeAll { ids.contains($0.id) }
     }
@@ -502,7 +515,7 @@ public final class Engine: @unchecked Sendable {
         case .stopped(let d): delta = d; stopped = true
         }
         if job.streamTokens {
-            sink(.token(job.id, sample: s, token: token, text: delta, logprob: entry))
+            emit(.token(job.id, sample: s, token: token, text: delta, logprob: entry))
         }
         let position = job.prompt.count + job.samples[s].tokens.count - 1
         if stopped {
@@ -526,19 +539,19 @@ public final class Engine: @unchecked Sendable {
             _ = state.stopMatcher.append(state.decoder.finish())
             let rest = state.stopMatcher.flush()
             if job.streamTokens && !rest.isEmpty, let last = state.tokens.last {
-                sink(.token(job.id, sample: s, token: last, text: rest, logprob: nil))
+                emit(.token(job.id, sample: s, token: last, text: rest, logprob: nil))
             }
         }
         pool.release(state.blocks)
         state.blocks = []
         job.samples[s] = state
-        sink(.sampleFinished(job.id, SampleResult(
+        emit(.sampleFinished(job.id, SampleResult(
             index: s, text: state.stopMatcher.text, tokens: state.tokens, promptTokenCount: job.prompt.count,
             finishReason: reason, logprobs: state.logprobs, cumulativeLogprob: state.cumulativeLogprob)))
         if completeRequest && job.samples.allSatisfy(\.finished) {
             job.phase = .done
             release(job)
-            sink(.finished(job.id))
+            emit(.finished(job.id))
         }
     }
 
@@ -550,15 +563,15 @@ public final class Engine: @unchecked Sendable {
         }
         job.phase = .done
         release(job)
-        sink(.scored(job.id, scores))
-        sink(.finished(job.id))
+        emit(.scored(job.id, scores))
+        emit(.finished(job.id))
     }
 
     private func fail(_ job: Job, _ message: String) {
         guard job.phase != .done else { return }
         job.phase = .done
         release(job)
-        sink(.failed(job.id, message: message))
+        emit(.failed(job.id, message: message))
     }
 }
 

@@ -1,0 +1,194 @@
+import XCTest
+@testable import Inference
+
+/// The engine's scheduling behaviour on a real (small) model: shared prompts, seeds,
+/// continuous batching, scoring, cancellation, stop strings and refusals.
+final class EngineTests: XCTestCase {
+    private let fixture = "llama-f32"
+
+    private func makeEngine(maxSequences: Int = 8, context: Int = 128) throws -> (Engine, EngineEventMailbox) {
+        let mailbox = EngineEventMailbox()
+        let engine = try Engine(model: try Fixtures.model(fixture),
+                                options: EngineOptions(contextLength: context, maxSequences: maxSequences),
+                                events: mailbox.sink)
+        return (engine, mailbox)
+    }
+
+    private func samples(_ events: [EngineEvent]) -> [SampleResult] {
+        events.compactMap { if case .sampleFinished(_, let r) = $0 { return r } else { return nil } }
+            .sorted { $0.index < $1.index }
+    }
+
+    private func greedy(_ maxTokens: Int) -> SamplingParameters {
+        var p = SamplingParameters.greedy
+        p.maxTokens = maxTokens
+        p.ignoreEOS = true
+        return p
+    }
+
+    func testSamplesOfOnePromptShareItAndMatchTheGoldenGreedyRun() throws {
+        let golden = try Fixtures.golden(fixture)
+        let (engine, mailbox) = try makeEngine()
+        defer { engine.shutdown() }
+        let id = engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), n: 5, sampling: greedy(golden.greedy_ids.count)))
+        let events = mailbox.collect(id, timeout: 60)
+        let results = samples(events)
+        XCTAssertEqual(results.count, 5)
+        // The 25-token prompt ends inside a 16-token KV block, so samples 1...4 decode on copies of it.
+        for r in results { XCTAssertEqual(r.tokens, golden.greedy_ids, "sample \(r.index)") }
+        XCTAssertEqual(engine.statistics.promptTokens, golden.prompt_ids.count, "the prompt is computed once")
+        XCTAssertEqual(engine.statistics.generatedTokens, 5 * golden.greedy_ids.count)
+        guard case .finished = events.last else { return XCTFail("last event is not .finished") }
+        // Streamed deltas add up to each sample's text.
+        var streamed = [String](repeating: "", count: 5)
+        for case .token(_, let s, _, let text, _) in events { streamed[s] += text }
+        XCTAssertEqual(streamed, results.map(\.text))
+    }
+
+    func testEachSampleIsReproducibleFromItsOwnSeed() throws {
+        let golden = try Fixtures.golden(fixture)
+        let (engine, mailbox) = try makeEngine()
+        defer { engine.shutdown() }
+        var p = SamplingParameters(temperature: 1.5, topP: 0.95, seed: 77, maxTokens: 24)
+        p.ignoreEOS = true
+        let together = samples(mailbox.collect(engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), n: 3, sampling: p)), timeout: 60))
+        XCTAssertEqual(together.count, 3)
+        XCTAssertNotEqual(together[0].tokens, together[1].tokens, "different seeds should differ at temperature 1.5")
+        for i in 0..<3 {
+            var alone = p
+            alone.seed = 77 + UInt64(i)
+            let solo = samples(mailbox.collect(engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), n: 1, sampling: alone)), timeout: 60))
+            XCTAssertEqual(solo.first?.tokens, together[i].tokens, "sample \(i) alone with seed 77+\(i)")
+        }
+    }
+
+    func testRequestsJoinAndLeaveARunningBatch() throws {
+        let golden = try Fixtures.golden(fixture)
+        let (engine, mailbox) = try makeEngine()
+        defer { engine.shutdown() }
+        // A long request, then shorter ones with other prompts while it runs.
+        let long = engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), n: 2, sampling: greedy(golden.greedy_ids.count)))
+        let shortPrompt = Array(golden.prompt_ids.prefix(9))
+        let short = engine.submit(GenerationRequest(prompt: .tokens(shortPrompt), n: 1, sampling: greedy(6)))
+        let score = engine.submit(ScoringRequest(prompt: .tokens(golden.prompt_ids),
+                                                 continuations: [.tokens(Array(golden.greedy_ids.prefix(3)))]))
+        var all: [RequestID: [EngineEvent]] = [:]
+        var done: Set<RequestID> = []
+        while done.count < 3, let event = mailbox.next(timeout: 60) {
+            all[event.requestID, default: []].append(event)
+            switch event {
+            case .finished(let id), .failed(let id, _): done.insert(id)
+            default: break
+            }
+        }
+        XCTAssertEqual(samples(all[long] ?? []).map(\.tokens), [golden.greedy_ids, golden.greedy_ids])
+        // The short request gives what it gives alone.
+        let alone = samples(mailbox.collect(engine.submit(GenerationRequest(prompt: .tokens(shortPrompt), n: 1, sampling: greedy(6))), timeout: 60))
+        XCTAssertEqual(samples(all[short] ?? []).first?.tokens, alone.first?.tokens)
+        XCTAssertEqual(alone.first?.tokens.count, 6)
+        XCTAssertEqual(alone.first?.finishReason, .length)
+        XCTAssertTrue((all[score] ?? []).contains { if case .scored = $0 { return true } else { return false } })
+    }
+
+    func testScoringMatchesTheReferenceLogits() throws {
+        let golden = try Fixtures.golden(fixture)
+        let (engine, mailbox) = try makeEngine()
+        defer { engine.shutdown() }
+        // Continuation = the first 4 greedy tokens; its log-probability from the golden logits.
+        let continuation = Array(golden.greedy_ids.prefix(4))
+        var expected = 0.0
+        for (i, token) in continuation.enumerated() {
+            let row = golden.greedy_logits[i].map(Double.init)
+            let maximum = row.max() ?? 0
+            let logZ = maximum + log(row.reduce(0) { $0 + exp($1 - maximum) })
+            expected += row[Int(token)] - logZ
+        }
+        let other = [golden.greedy_ids[0], (golden.greedy_ids[1] + 1) % Int32(golden.logits[0].count)]
+        let id = engine.submit(ScoringRequest(prompt: .tokens(golden.prompt_ids), continuations: [.tokens(continuation), .tokens(other)]))
+        let events = mailbox.collect(id, timeout: 60)
+        guard let scores = events.compactMap({ if case .scored(_, let s) = $0 { return s } else { return nil } }).first else {
+            return XCTFail("no scores: \(events)")
+        }
+        XCTAssertEqual(scores.count, 2)
+        XCTAssertEqual(scores[0].tokenLogprobs.count, 4)
+        XCTAssertEqual(scores[0].logprob, expected, accuracy: 1e-2)
+        XCTAssertGreaterThan(scores[0].logprob, scores[1].logprob, "the greedy path is the likelier one")
+    }
+
+    func testCancelStopsARunningRequestAndTheEngineGoesOn() throws {
+        let golden = try Fixtures.golden(fixture)
+        let (engine, mailbox) = try makeEngine()
+        defer { engine.shutdown() }
+        let id = engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), n: 3, sampling: greedy(100)))
+        // Wait until it is decoding, then cancel.
+        var seen: [EngineEvent] = []
+        while let e = mailbox.next(timeout: 60) {
+            seen.append(e)
+            if case .token = e { break }
+        }
+        engine.cancel(id)
+        seen += mailbox.collect(id, timeout: 60)
+        let results = samples(seen)
+        XCTAssertEqual(results.count, 3)
+        XCTAssertTrue(results.allSatisfy { $0.finishReason == .cancelled && $0.tokens.count < 100 })
+        guard case .finished = seen.last else { return XCTFail("no .finished after cancel") }
+        // Blocks and sequences were given back: a full-width request still runs.
+        let after = samples(mailbox.collect(engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), n: 8, sampling: greedy(3))), timeout: 60))
+        XCTAssertEqual(after.count, 8)
+        // Statistics are published after the step that sent the events.
+        let deadline = Date().addingTimeInterval(10)
+        while engine.statistics.activeSequences != 0 && Date() < deadline { usleep(1000) }
+        XCTAssertEqual(engine.statistics.activeSequences, 0)
+    }
+
+    func testStopStringsCutTheTextAcrossTokens() throws {
+        // The llama fixture's greedy text varies from token to token.
+        let golden = try Fixtures.golden("llama-f32")
+        let model = try Fixtures.model("llama-f32")
+        let mailbox = EngineEventMailbox()
+        let engine = try Engine(model: model, options: EngineOptions(contextLength: 128, maxSequences: 2), events: mailbox.sink)
+        defer { engine.shutdown() }
+        // Stop at the text of greedy tokens 5 and 6 together (straddling a token boundary).
+        let before = model.detokenize(Array(golden.greedy_ids.prefix(5)))
+        let stop = model.detokenize(Array(golden.greedy_ids[5..<7]))
+        try XCTSkipIf(stop.isEmpty || before.contains(stop), "fixture text unsuitable for this check")
+        var p = greedy(40)
+        p.stop = [stop]
+        let result = samples(mailbox.collect(engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), sampling: p)), timeout: 60)).first
+        XCTAssertEqual(result?.finishReason, .stop)
+        XCTAssertEqual(result?.text, before)
+    }
+
+    func testImpossibleRequestsFailWithOneLine() throws {
+        let golden = try Fixtures.golden(fixture)
+        let (engine, mailbox) = try makeEngine(maxSequences: 4, context: 32)
+        defer { engine.shutdown() }
+        func failure(_ r: GenerationRequest) -> String? {
+            for case .failed(_, let message) in mailbox.collect(engine.submit(r), timeout: 30) { return message }
+            return nil
+        }
+        let long = Array(repeating: golden.prompt_ids[0], count: 40)
+        XCTAssertEqual(failure(GenerationRequest(prompt: .tokens(long), sampling: greedy(4))),
+                       "the prompt has 40 tokens; the context length is 32")
+        XCTAssertEqual(failure(GenerationRequest(prompt: .tokens(golden.prompt_ids), n: 5, sampling: greedy(4))),
+                       "n = 5 samples exceed the engine's batch of 4 sequences")
+        XCTAssertNotNil(failure(GenerationRequest(prompt: .tokens([99_999]), sampling: greedy(4))))
+        XCTAssertNotNil(failure(GenerationRequest(prompt: .tokens([]), sampling: greedy(4))))
+        XCTAssertNotNil(failure(GenerationRequest(prompt: .tokens(golden.prompt_ids), sampling: SamplingParameters(temperature: -1))))
+        // A generation that reaches the context length ends cleanly.
+        let r = samples(mailbox.collect(engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), sampling: greedy(100))), timeout: 30)).first
+        XCTAssertEqual(r?.finishReason, .contextFull)
+        XCTAssertEqual(r.map { $0.promptTokenCount + $0.tokens.count }, 33)
+    }
+
+    func testKVCacheThatCannotFitIsRefusedBeforeAllocation() throws {
+        let model = try Fixtures.model(fixture)
+        let plan = KVCachePlan(config: model.config, contextLength: 256, maxSequences: 1_000_000)
+        XCTAssertThrowsError(try plan.check(modelContextLength: 256, available: 1 << 30)) { error in
+            XCTAssertTrue("\(error)".contains("lower the context length or the batch size"), "\(error)")
+        }
+        XCTAssertThrowsError(try Engine(model: model, options: EngineOptions(contextLength: 4096), events: { _ in })) { error in
+            XCTAssertTrue("\(error)".contains("exceeds the model's 256"), "\(error)")
+        }
+    }
+}
