@@ -2,6 +2,7 @@
 enum CommandRegistry {
     static let all: [Command] = [
         ImportCommand.command,
+        RunCommand.command,
         ReportCommand.command,
         ExportCommand.command,
         ModelInfoCommand.command,
