@@ -33,6 +33,10 @@
 /// engine.shutdown()           // cancels everything and joins the engine thread
 /// ```
 ///
+/// One engine per `LoadedModel` at a time (the backend and the model's scratch buffers serve
+/// one thread); a second `Engine` on the same model throws until the first is shut down. The
+/// engine keeps itself alive while its thread runs: call `shutdown()` when done.
+///
 /// Guarantees:
 /// - Events of one request arrive in order, and `.finished` or `.failed` is always its last.
 ///   The sink is called on the engine thread: keep it short (queue and wake, as the mailbox does).
@@ -139,9 +143,13 @@ public final class Engine: @unchecked Sendable {
         let plan = KVCachePlan(config: config, contextLength: context, maxSequences: options.maxSequences,
                                format: options.kvFormat)
         try plan.check(modelContextLength: config.contextLength)
+        guard model.attachEngine() else {
+            throw InferenceError("\(model.path): another engine is using this model; shut it down first")
+        }
         do {
             cache = try model.backend.makeKVCache(plan.spec)
         } catch let error as BackendError {
+            model.detachEngine()
             throw InferenceError("cannot allocate the KV cache: \(error.description)")
         }
         self.model = model
@@ -192,7 +200,10 @@ public final class Engine: @unchecked Sendable {
         stopping = true
         lock.signal()
         lock.unlock()
-        if !already { exited.wait() }
+        if !already {
+            exited.wait()
+            model.detachEngine()
+        }
     }
 
     private func enqueue(_ make: (RequestID) -> Job) -> RequestID {

@@ -49,6 +49,24 @@ public final class LoadedModel: @unchecked Sendable {
     let backend: InferenceBackend
     let network: LlamaModel
     let codec: any TextCodec
+    /// The backend and the model's scratch buffers serve one engine at a time.
+    private let attachment = NSLock()
+    private var attached = false
+
+    /// Claims the model for an engine; false when another engine holds it.
+    func attachEngine() -> Bool {
+        attachment.lock()
+        defer { attachment.unlock() }
+        if attached { return false }
+        attached = true
+        return true
+    }
+
+    func detachEngine() {
+        attachment.lock()
+        attached = false
+        attachment.unlock()
+    }
 
     /// Opens a GGUF file or Hugging Face folder and uploads its weights. Errors are one line
     /// naming the file (`ModelFormatError` or `InferenceError`).

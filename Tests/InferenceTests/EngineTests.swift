@@ -190,5 +190,9 @@ final class EngineTests: XCTestCase {
         XCTAssertThrowsError(try Engine(model: model, options: EngineOptions(contextLength: 4096), events: { _ in })) { error in
             XCTAssertTrue("\(error)".contains("exceeds the model's 256"), "\(error)")
         }
+        let first = try Engine(model: model, options: EngineOptions(contextLength: 64, maxSequences: 2), events: { _ in })
+        XCTAssertThrowsError(try Engine(model: model, options: EngineOptions(contextLength: 64, maxSequences: 2), events: { _ in }))
+        first.shutdown()
+        try Engine(model: model, options: EngineOptions(contextLength: 64, maxSequences: 2), events: { _ in }).shutdown()
     }
 }
