@@ -150,7 +150,8 @@ enum JSONRecords {
         if (ends.last ?? -1) < bytes.count - 1 { ends.append(bytes.count) }
         var out: [Chunk] = []
         var blanks: [Int] = []
-        var start = 0
+        // A byte-order mark before the first record is not part of it.
+        var start = bytes.starts(with: [0xEF, 0xBB, 0xBF]) ? 3 : 0
         for (n, end) in ends.enumerated() {
             var e = end
             if e > start && bytes[e - 1] == UInt8(ascii: "\r") { e -= 1 }

@@ -260,6 +260,10 @@ final class DatasetMalformedInputTests: XCTestCase {
             // The same records get the same ids in either shape.
             XCTAssertEqual(fromLines.problems.map(\.id), fromArray.problems.map(\.id), "\(c.format)")
             XCTAssertEqual(fromLines.solutions.map(\.id), fromArray.solutions.map(\.id), "\(c.format)")
+            // A byte-order mark and Windows line ends are accepted.
+            let windows = Data([0xEF, 0xBB, 0xBF]) + Data((records.map { json($0) }.joined(separator: "\r\n") + "\r\n").utf8)
+            XCTAssertEqual(try read(c, windows, strict: true).problems.map(\.id), fromLines.problems.map(\.id), "\(c.format)")
+            XCTAssertEqual(try read(c, Data([0xEF, 0xBB, 0xBF]) + array, strict: true).problems.count, 2, "\(c.format)")
             XCTAssertThrowsError(try read(c, Data("[]".utf8))) { XCTAssertTrue("\($0)".contains("no records"), "\($0)") }
             // Trailing text after an array is reported, and the records are kept.
             let d = try read(c, array + Data("\n{\"x\": 1}".utf8))
