@@ -1,0 +1,125 @@
+#!/usr/bin/env python3
+"""Stepwise vs llama.cpp, side by side on the same GGUF files and thread count.
+
+For each model (default: the random-weight Qwen2.5-0.5B and 1.5B shapes in Q8_0 and F16 that
+make_models.py writes to /work/bench-models), runs `stepwise bench --json` and bench_llama.py
+ALTERNATELY for --rounds rounds, keeps each side's best figure (the machine is shared, so the
+best run is the least disturbed one), and prints each figure with the ratio Stepwise/llama.cpp.
+Decode speed is also given as bandwidth: bytes of weights read per token (every matrix once,
+the embedding table only if it doubles as the output projection) × tokens/s, and as a fraction
+of this machine's read bandwidth measured with bandwidth.c on the same thread count.
+
+    /work/venv-ref/bin/python scripts/bench/run.py [--threads 2] [--rounds 2] [--models A.gguf,B.gguf]
+        [--stepwise .build/release/stepwise] [--prompt-tokens 512] [--gen-tokens 128]
+        [--batch 16] [--batch-prompt-tokens 256] [--json OUT.json]
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
+PY = sys.executable
+
+
+def sh(cmd, **kw):
+    print("+", " ".join(cmd), file=sys.stderr, flush=True)
+    return subprocess.run(cmd, check=True, text=True, stdout=subprocess.PIPE, **kw).stdout
+
+
+def bandwidth_gbs(threads):
+    with tempfile.TemporaryDirectory() as tmp:
+        exe = os.path.join(tmp, "bandwidth")
+        sh(["cc", "-O3", "-mavx2", "-pthread", os.path.join(HERE, "bandwidth.c"), "-o", exe])
+        return float(sh([exe, str(threads)]).strip())
+
+
+def weight_bytes_per_token(path):
+    import gguf
+    reader = gguf.GGUFReader(path)
+    names = {t.name: int(t.n_bytes) for t in reader.tensors}
+    total = sum(b for n, b in names.items() if n != "token_embd.weight")
+    if "output.weight" not in names:
+        total += names.get("token_embd.weight", 0)  # tied: the embedding is the output projection
+    return total
+
+
+def best(a, b, key, higher=True):
+    if a is None:
+        return b
+    return a if (a[key] >= b[key]) == higher else b
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--models", default="")
+    ap.add_argument("--stepwise", default=os.path.join(ROOT, ".build", "release", "stepwise"))
+    ap.add_argument("--prompt-tokens", type=int, default=512)
+    ap.add_argument("--gen-tokens", type=int, default=128)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--batch-prompt-tokens", type=int, default=256)
+    ap.add_argument("--json", default="")
+    args = ap.parse_args()
+
+    if args.models:
+        models = args.models.split(",")
+    else:
+        models = [m for m in sh([PY, os.path.join(HERE, "make_models.py")]).split() if m.endswith(".gguf")]
+    if not os.path.exists(args.stepwise):
+        sh(["swift", "build", "-c", "release", "--product", "stepwise"], cwd=ROOT)
+
+    bw = bandwidth_gbs(args.threads)
+    print(f"memory read bandwidth ({args.threads} threads): {bw:.2f} GB/s", flush=True)
+    report = {"bandwidth_gbs": bw, "threads": args.threads, "models": []}
+    for model in models:
+        ours = theirs = None
+        ours_batch = theirs_batch = None
+        for _ in range(args.rounds):
+            s = json.loads(sh([args.stepwise, "bench", "--model", model, "--threads", str(args.threads),
+                               "--prompt-tokens", str(args.prompt_tokens), "--gen-tokens", str(args.gen_tokens),
+                               "--batch", f"1,{args.batch}", "--batch-prompt-tokens", str(args.batch_prompt_tokens),
+                               "--json"]).strip().splitlines()[-1])
+            runs = {r["batch"]: r for r in s["runs"]}
+            ours = best(ours, runs[1], "decode_tokens_per_s") if ours is None else {
+                "prompt_tokens_per_s": max(ours["prompt_tokens_per_s"], runs[1]["prompt_tokens_per_s"]),
+                "decode_tokens_per_s": max(ours["decode_tokens_per_s"], runs[1]["decode_tokens_per_s"]),
+                "peak": s.get("peak_resident_bytes", 0)}
+            ours.setdefault("peak", s.get("peak_resident_bytes", 0))
+            ours_batch = best(ours_batch, runs[args.batch], "decode_tokens_per_s")
+            l = json.loads(sh([PY, os.path.join(HERE, "bench_llama.py"), model, "--threads", str(args.threads),
+                               "--prompt-tokens", str(args.prompt_tokens), "--gen-tokens", str(args.gen_tokens),
+                               "--shared-batch", str(args.batch), "--shared-prompt", str(args.batch_prompt_tokens),
+                               "--shared-gen", str(args.gen_tokens)]).strip().splitlines()[-1])
+            theirs = {"prompt_tokens_per_s": max(theirs["prompt_tokens_per_s"] if theirs else 0, l["prompt_tokens_per_s"]),
+                      "decode_tokens_per_s": max(theirs["decode_tokens_per_s"] if theirs else 0, l["decode_tokens_per_s"])}
+            theirs_batch = best(theirs_batch, l["shared"], "decode_tokens_per_s")
+        per_token = weight_bytes_per_token(model)
+        rows = [
+            ("prompt tokens/s", ours["prompt_tokens_per_s"], theirs["prompt_tokens_per_s"]),
+            ("decode tokens/s", ours["decode_tokens_per_s"], theirs["decode_tokens_per_s"]),
+            (f"{args.batch} seqs shared prompt, decode tokens/s", ours_batch["decode_tokens_per_s"], theirs_batch["decode_tokens_per_s"]),
+        ]
+        print(f"\n{os.path.basename(model)}  ({per_token / 1e6:.0f} MB of weights read per decoded token)")
+        print(f"  {'figure':44s} {'stepwise':>10s} {'llama.cpp':>10s} {'ratio':>7s}")
+        for name, a, b in rows:
+            print(f"  {name:44s} {a:10.2f} {b:10.2f} {a / b if b else 0:7.2f}")
+        for who, tps in (("stepwise", ours["decode_tokens_per_s"]), ("llama.cpp", theirs["decode_tokens_per_s"])):
+            gbs = per_token * tps / 1e9
+            print(f"  decode bandwidth {who:10s} {gbs:6.2f} GB/s = {gbs / bw:5.1%} of measured {bw:.2f} GB/s")
+        if ours.get("peak"):
+            print(f"  stepwise peak resident memory {ours['peak'] / 2**20:.0f} MiB")
+        sys.stdout.flush()
+        report["models"].append({"model": model, "weight_bytes_per_token": per_token, "stepwise": ours,
+                                 "stepwise_batch": ours_batch, "llama_cpp": theirs, "llama_cpp_batch": theirs_batch})
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+
+
+if __name__ == "__main__":
+    main()
