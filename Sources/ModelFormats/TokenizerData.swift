@@ -31,10 +31,14 @@ public struct TokenizerData: Sendable {
     /// Token text by id. Byte-level BPE tokens use GPT-2's byte-to-character mapping.
     public var tokens: [String]
     public var tokenTypes: [TokenType]
-    /// SentencePiece scores (empty for byte-level BPE).
+    /// SentencePiece scores (GGUF `llama` vocabularies; empty otherwise).
     public var scores: [Float]
-    /// BPE merges in priority order (rank 0 first). Empty for SentencePiece.
+    /// BPE merges in priority order (rank 0 first). A SentencePiece-style tokenizer.json
+    /// (Llama 2, Mistral exports) has merges instead of scores, and is then merged by rank as
+    /// Hugging Face does.
     public var merges: [Merge]
+    /// Apply Unicode NFC to text before tokenizing (tokenizer.json `"normalizer": NFC`, Qwen2).
+    public var normalizeNFC: Bool = false
     /// Llama 3 style: a pre-token that is itself in the vocabulary is emitted whole.
     public var ignoreMerges: Bool
     public var bosID: Int?
@@ -193,32 +197,31 @@ public struct TokenizerData: Sendable {
     }
 
     public static func fromTokenizerJSON(path: String) throws -> TokenizerData {
-        let root = try readJSONObject(path: path)
-        guard let model = root["model"] as? [String: Any] else {
+        let root = try JSONValue.read(path: path)
+        guard let model = root["model"], model.pairs != nil else {
             throw ModelFormatError(file: path, "missing model", .field("model"))
         }
-        guard (model["type"] as? String ?? "BPE") == "BPE" else {
-            throw ModelFormatError(file: path, "unsupported tokenizer model type \(model["type"] as? String ?? "?") (only BPE)", .field("model.type"))
+        let modelType = model["type"]?.string ?? "BPE"
+        guard modelType == "BPE" else {
+            throw ModelFormatError(file: path, "unsupported tokenizer model type \(modelType) (only BPE)", .field("model.type"))
         }
-        guard let vocab = model["vocab"] as? [String: Any] else {
+        guard let vocab = model["vocab"]?.pairs else {
             throw ModelFormatError(file: path, "missing vocab", .field("model.vocab"))
         }
         var byID: [Int: String] = [:]
         for (tok, v) in vocab {
-            guard let i = jsonInt(v), i >= 0, i < 1 << 24 else {
+            guard let i = v.int, i >= 0, i < 1 << 24 else {
                 throw ModelFormatError(file: path, "bad id for token \(tok.debugDescription)", .field("model.vocab"))
             }
             byID[i] = tok
         }
         var special: [Int: Bool] = [:]
-        if let added = root["added_tokens"] as? [[String: Any]] {
-            for a in added {
-                guard let i = jsonInt(a["id"]), i >= 0, i < 1 << 24, let content = a["content"] as? String else {
-                    throw ModelFormatError(file: path, "malformed added token", .field("added_tokens"))
-                }
-                byID[i] = content
-                special[i] = jsonBool(a["special"]) ?? true
+        for a in root["added_tokens"]?.array ?? [] {
+            guard let i = a["id"]?.int, i >= 0, i < 1 << 24, let content = a["content"]?.string else {
+                throw ModelFormatError(file: path, "malformed added token", .field("added_tokens"))
             }
+            byID[i] = content
+            special[i] = a["special"]?.bool ?? true
         }
         let count = (byID.keys.max() ?? -1) + 1
         guard count > 0 else { throw ModelFormatError(file: path, "empty vocabulary", .field("model.vocab")) }
@@ -231,43 +234,54 @@ public struct TokenizerData: Sendable {
         for i in 0..<count where byID[i] == nil { tokens[i] = "<unused\(i)>" }
 
         var merges: [Merge] = []
-        if let ms = model["merges"] as? [Any] {
+        if let ms = model["merges"]?.array {
             merges.reserveCapacity(ms.count)
             for (i, m) in ms.enumerated() {
-                if let s = m as? String, let sp = s.firstIndex(of: " ") {
+                if let s = m.string, let sp = s.firstIndex(of: " ") {
                     merges.append(Merge(left: String(s[..<sp]), right: String(s[s.index(after: sp)...])))
-                } else if let pair = m as? [String], pair.count == 2 {
-                    merges.append(Merge(left: pair[0], right: pair[1]))
+                } else if let pair = m.array, pair.count == 2, let l = pair[0].string, let r = pair[1].string {
+                    merges.append(Merge(left: l, right: r))
                 } else {
                     throw ModelFormatError(file: path, "merge \(i) is malformed", .field("model.merges"))
                 }
             }
         }
 
-        // Byte-level (GPT-2 family) vs SentencePiece-style (Llama 2 / Mistral v0.1 exports:
-        // byte_fallback with a "▁" normalizer/pre-tokenizer).
-        let byteFallback = jsonBool(model["byte_fallback"]) ?? false
-        let preDesc = describe(root["pre_tokenizer"])
+        // Byte-level (GPT-2 family: a ByteLevel step) vs SentencePiece-style (Llama 2 /
+        // Mistral exports: spaces become "▁" in the normalizer or a Metaspace pre-tokenizer).
+        let preTokenizer = root["pre_tokenizer"] ?? .null
+        let normalizer = root["normalizer"] ?? .null
+        let byteLevel = !preTokenizer.objects(ofType: "ByteLevel").isEmpty
+        let metaspace = preTokenizer.objects(ofType: "Metaspace").first
         let kind: Kind
         let pre: String
-        if byteFallback || describe(root["normalizer"]).contains("\u{2581}") || (preDesc.contains("Metaspace")) {
+        if !byteLevel && (metaspace != nil || normalizer.allStrings.contains { $0.contains("\u{2581}") }) {
             kind = .sentencePiece
             pre = "default"
         } else {
             kind = .byteLevelBPE
-            pre = try classifyPreTokenizer(root["pre_tokenizer"], file: path)
+            pre = try classifyPreTokenizer(preTokenizer, file: path)
         }
         var data = TokenizerData(source: path, kind: kind, preTokenizer: pre, tokens: tokens, tokenTypes: types,
-                                 merges: merges, ignoreMerges: jsonBool(model["ignore_merges"]) ?? false)
+                                 merges: merges, ignoreMerges: model["ignore_merges"]?.bool ?? false)
+        data.normalizeNFC = !normalizer.objects(ofType: "NFC").isEmpty
         if kind == .sentencePiece {
-            // No scores in tokenizer.json: sentencepiece orders pieces by score, so the id
-            // order is the priority order.
-            data.scores = (0..<count).map { -Float($0) }
+            if merges.isEmpty {
+                throw ModelFormatError(file: path, "SentencePiece-style tokenizer without merges", .field("model.merges"))
+            }
+            // Where the leading "▁" comes from: a Prepend normalizer, or Metaspace's prefix.
+            if let m = metaspace {
+                data.addSpacePrefix = m["prepend_scheme"]?.string != "never" && m["add_prefix_space"]?.bool != false
+            } else {
+                data.addSpacePrefix = !normalizer.objects(ofType: "Prepend").isEmpty
+            }
             for i in 0..<count where data.tokenTypes[i] == .normal {
                 let t = tokens[i]
-                if t.count == 6, t.hasPrefix("<0x"), t.hasSuffix(">") { data.tokenTypes[i] = .byte }
+                if t.utf8.count == 6, t.hasPrefix("<0x"), t.hasSuffix(">") { data.tokenTypes[i] = .byte }
             }
-            if let unk = model["unk_token"] as? String { data.unknownID = byID.first { $0.value == unk }?.key }
+            if let unk = model["unk_token"]?.string {
+                data.unknownID = byID.first { $0.value.utf8.elementsEqual(unk.utf8) }?.key
+            }
         }
         if kind == .byteLevelBPE && merges.isEmpty {
             throw ModelFormatError(file: path, "byte-level BPE tokenizer without merges", .field("model.merges"))
@@ -278,24 +292,13 @@ public struct TokenizerData: Sendable {
     }
 
     /// Recognises the three supported pre-tokenizer regexes in a tokenizer.json.
-    static func classifyPreTokenizer(_ v: Any?, file: String) throws -> String {
-        let desc = describe(v)
-        if desc.contains("\\p{N}{1,3}") { return "llama-bpe" }
-        if desc.contains("[^\\r\\n\\p{L}\\p{N}]?\\p{L}+") && desc.contains("\\p{N}") { return "qwen2" }
-        if desc.contains("ByteLevel") && !desc.contains("Split") { return "gpt-2" }
-        if desc.contains("'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+") { return "gpt-2" }
+    static func classifyPreTokenizer(_ v: JSONValue, file: String) throws -> String {
+        let patterns = v.objects(ofType: "Split").compactMap { $0["pattern"]?["Regex"]?.string }
+        if patterns.contains(where: { $0.contains(#"\p{N}{1,3}"#) }) { return "llama-bpe" }
+        if patterns.contains(where: { $0.contains(#"[^\r\n\p{L}\p{N}]?\p{L}+"#) && $0.contains(#"\p{N}"#) }) { return "qwen2" }
+        if patterns.contains(where: { $0.contains(#"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+"#) }) { return "gpt-2" }
+        if patterns.isEmpty, let bl = v.objects(ofType: "ByteLevel").first, bl["use_regex"]?.bool ?? true { return "gpt-2" }
         throw ModelFormatError(file: file, "unrecognised pre-tokenizer (supported: GPT-2, Llama 3, Qwen2 patterns)", .field("pre_tokenizer"))
-    }
-
-    /// Flattens a JSON value to text, to look for known patterns in it.
-    static func describe(_ v: Any?) -> String {
-        guard let v, !(v is NSNull) else { return "" }
-        if let d = try? JSONSerialization.data(withJSONObject: v, options: [.sortedKeys, .withoutEscapingSlashes]),
-           let s = String(data: d, encoding: .utf8) {
-            // JSON escapes backslashes; undo that so patterns read as written.
-            return s.replacingOccurrences(of: "\\\\", with: "\\")
-        }
-        return "\(v)"
     }
 
     mutating func applyHuggingFaceConfigs(folder: String) throws {

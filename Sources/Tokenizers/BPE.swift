@@ -27,14 +27,26 @@ struct BPEMerger: Sendable {
     /// Appends the tokens of one pre-tokenized word (raw bytes) to `out`.
     /// Bytes missing from the vocabulary become `unknown` (or are dropped if there is none).
     func encode(_ bytes: ArraySlice<UInt8>, unknown: Int32?, into out: inout [Int32]) {
-        let n = bytes.count
-        if n == 0 { return }
-        var ids = [Int32](); ids.reserveCapacity(n)
-        for b in bytes { ids.append(byteTokens[Int(b)]) }
-        if n == 1 {
-            if ids[0] >= 0 { out.append(ids[0]) } else if let unknown { out.append(unknown) }
+        if bytes.count == 1 {
+            let id = byteTokens[Int(bytes[bytes.startIndex])]
+            if id >= 0 { out.append(id) } else if let unknown { out.append(unknown) }
             return
         }
+        var ids = [Int32](); ids.reserveCapacity(bytes.count)
+        for b in bytes { ids.append(byteTokens[Int(b)]) }
+        for (_, id) in merge(ids) {
+            if id >= 0 { out.append(id) } else if let unknown { out.append(unknown) }
+        }
+    }
+
+    /// Merges adjacent symbols (token ids; negative = not in the vocabulary, never merged)
+    /// by rank. Returns the surviving symbols in order with the index of the first initial
+    /// symbol each covers.
+    func merge(_ initial: [Int32]) -> [(start: Int, id: Int32)] {
+        var ids = initial
+        let n = ids.count
+        if n == 0 { return [] }
+        if n == 1 { return [(0, ids[0])] }
         var prev = [Int32](repeating: -1, count: n)
         var next = [Int32](repeating: -1, count: n)
         for i in 0..<n {
@@ -48,13 +60,15 @@ struct BPEMerger: Sendable {
                 heap.push(.init(rank: rank, left: Int32(i), leftID: ids[i], rightID: ids[i + 1]))
             }
         }
+        var alive = [Bool](repeating: true, count: n)
         while let c = heap.pop() {
             let l = Int(c.left)
             let r = Int(next[l])
             // Skip stale candidates: a neighbour has changed since this one was queued.
-            guard ids[l] == c.leftID, r >= 0, ids[r] == c.rightID, let (_, merged) = lookup(c.leftID, c.rightID) else { continue }
+            guard alive[l], ids[l] == c.leftID, r >= 0, ids[r] == c.rightID,
+                  let (_, merged) = lookup(c.leftID, c.rightID) else { continue }
             ids[l] = merged
-            ids[r] = -2 // dead
+            alive[r] = false
             let rn = next[r]
             next[l] = rn
             if rn >= 0 { prev[Int(rn)] = Int32(l) }
@@ -66,11 +80,13 @@ struct BPEMerger: Sendable {
                 heap.push(.init(rank: rank, left: Int32(l), leftID: merged, rightID: ids[Int(rn)]))
             }
         }
+        var out: [(start: Int, id: Int32)] = []
         var i = 0
         while i >= 0 && i < n {
-            if ids[i] >= 0 { out.append(ids[i]) } else if let unknown { out.append(unknown) }
+            out.append((i, ids[i]))
             i = Int(next[i])
         }
+        return out
     }
 }
 

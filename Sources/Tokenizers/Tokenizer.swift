@@ -35,10 +35,15 @@ public final class Tokenizer: Sendable {
     public let addsBOS: Bool
     public let source: String
 
-    private let ids: [String: TokenID]
+    /// Token → id keyed by UTF-8 bytes: Swift `String` keys would treat canonically
+    /// equivalent spellings (U+1F71 and U+03AC) as one token.
+    private let ids: [[UInt8]: TokenID]
     private let unknownID: TokenID?
     private let bpe: BPEMerger?
     private let spm: SentencePieceMerger?
+    /// SentencePiece-style vocabularies from tokenizer.json: characters merged by rank.
+    private let spmRanked: BPEMerger?
+    private let normalizeNFC: Bool
     private let ignoreMerges: Bool
     private let addSpacePrefix: Bool
     /// Tokens matched in raw text before splitting, longest first: user-defined tokens always,
@@ -61,9 +66,9 @@ public final class Tokenizer: Sendable {
         source = data.source
         tokens = data.tokens
         tokenTypes = data.tokenTypes
-        var map: [String: TokenID] = [:]
+        var map: [[UInt8]: TokenID] = [:]
         map.reserveCapacity(n)
-        for (i, t) in data.tokens.enumerated() where map[t] == nil { map[t] = TokenID(i) }
+        for (i, t) in data.tokens.enumerated() where map[Array(t.utf8)] == nil { map[Array(t.utf8)] = TokenID(i) }
         ids = map
         bosID = data.bosID.map(TokenID.init)
         eosID = data.eosID.map(TokenID.init)
@@ -72,6 +77,18 @@ public final class Tokenizer: Sendable {
         unknownID = data.unknownID.map(TokenID.init)
         ignoreMerges = data.ignoreMerges
         addSpacePrefix = data.addSpacePrefix
+        normalizeNFC = data.normalizeNFC
+        func rankedMerges() -> [(Int32, Int32, Int32)] {
+            var list: [(Int32, Int32, Int32)] = []
+            list.reserveCapacity(data.merges.count)
+            for m in data.merges {
+                // Merges whose parts or result are not tokens can never apply; skip them.
+                guard let l = map[Array(m.left.utf8)], let r = map[Array(m.right.utf8)],
+                      let merged = map[Array(m.left.utf8) + Array(m.right.utf8)] else { continue }
+                list.append((l, r, merged))
+            }
+            return list
+        }
 
         switch data.kind {
         case .byteLevelBPE:
@@ -79,16 +96,10 @@ public final class Tokenizer: Sendable {
                 throw TokenizerError("\(data.source): unsupported pre-tokenizer \"\(data.preTokenizer)\" (supported: gpt-2, llama-bpe, qwen2)")
             }
             algorithm = .byteLevelBPE(pattern)
-            let byteTokens = (0..<256).map { map[String(ByteLevel.byteToScalar[$0])] ?? -1 }
-            var list: [(Int32, Int32, Int32)] = []
-            list.reserveCapacity(data.merges.count)
-            for m in data.merges {
-                // Merges whose parts or result are not tokens can never apply; skip them.
-                guard let l = map[m.left], let r = map[m.right], let merged = map[m.left + m.right] else { continue }
-                list.append((l, r, merged))
-            }
-            bpe = BPEMerger(merges: list, byteTokens: byteTokens)
+            let byteTokens = (0..<256).map { map[Array(String(ByteLevel.byteToScalar[$0]).utf8)] ?? -1 }
+            bpe = BPEMerger(merges: rankedMerges(), byteTokens: byteTokens)
             spm = nil
+            spmRanked = nil
             pieces = (0..<n).map { i in
                 let t = data.tokens[i]
                 switch data.tokenTypes[i] {
@@ -97,17 +108,24 @@ public final class Tokenizer: Sendable {
                 }
             }
         case .sentencePiece:
-            guard data.scores.count == n else {
-                throw TokenizerError("\(data.source): SentencePiece vocabulary without one score per token")
-            }
             algorithm = .sentencePiece
-            var byBytes: [[UInt8]: Int32] = [:]
-            byBytes.reserveCapacity(n)
-            for (i, t) in data.tokens.enumerated() where byBytes[Array(t.utf8)] == nil { byBytes[Array(t.utf8)] = Int32(i) }
             let byteTokens: [Int32] = (0..<256).map { b in
-                map[String(format: "<0x%02X>", b)] ?? (b < 0x80 ? map[String(UnicodeScalar(UInt8(b)))] ?? -1 : -1)
+                map[Array(String(format: "<0x%02X>", b).utf8)] ?? (b < 0x80 ? map[[UInt8(b)]] ?? -1 : -1)
             }
-            spm = SentencePieceMerger(ids: byBytes, scores: data.scores, byteTokens: byteTokens)
+            if data.scores.count == n {
+                // GGUF: llama.cpp's score-driven merging.
+                var byBytes: [[UInt8]: Int32] = [:]
+                byBytes.reserveCapacity(n)
+                for (i, t) in data.tokens.enumerated() where byBytes[Array(t.utf8)] == nil { byBytes[Array(t.utf8)] = Int32(i) }
+                spm = SentencePieceMerger(ids: byBytes, scores: data.scores, byteTokens: byteTokens)
+                spmRanked = nil
+            } else if !data.merges.isEmpty {
+                // tokenizer.json: Hugging Face's rank-driven merging over characters.
+                spm = nil
+                spmRanked = BPEMerger(merges: rankedMerges(), byteTokens: byteTokens)
+            } else {
+                throw TokenizerError("\(data.source): SentencePiece vocabulary with neither scores nor merges")
+            }
             bpe = nil
             pieces = (0..<n).map { i in
                 let t = data.tokens[i]
@@ -136,7 +154,7 @@ public final class Tokenizer: Sendable {
     }
 
     /// The id of a token spelled exactly `text` (in the vocabulary's own spelling).
-    public func id(of text: String) -> TokenID? { ids[text] }
+    public func id(of text: String) -> TokenID? { ids[Array(text.utf8)] }
 
     // MARK: - Encoding
 
@@ -155,7 +173,12 @@ public final class Tokenizer: Sendable {
                 out.append(id)
                 previousWasSpecial = true
             case .text(let range):
-                encodeRaw(bytes[range], startsInput: previousWasSpecial, into: &out)
+                if normalizeNFC {
+                    let nfc = Array(String(decoding: bytes[range], as: UTF8.self).precomposedStringWithCanonicalMapping.utf8)
+                    encodeRaw(nfc[...], startsInput: previousWasSpecial, into: &out)
+                } else {
+                    encodeRaw(bytes[range], startsInput: previousWasSpecial, into: &out)
+                }
                 previousWasSpecial = false
             }
         }
@@ -210,14 +233,13 @@ public final class Tokenizer: Sendable {
             for r in preTokenize(scalars, pattern: pattern) {
                 word.removeAll(keepingCapacity: true)
                 for s in scalars[r] { word.append(contentsOf: UTF8.encode(s)!) }
-                if ignoreMerges, let id = ids[ByteLevel.encode(word)] {
+                if ignoreMerges, let id = ids[Array(ByteLevel.encode(word).utf8)] {
                     out.append(id)
                     continue
                 }
                 bpe.encode(word[...], unknown: unknownID, into: &out)
             }
         case .sentencePiece:
-            guard let spm else { return }
             // llama.cpp: a space goes in front of text that starts the prompt or follows a
             // special token, then every space becomes "▁".
             var text: [UInt8] = startsInput && addSpacePrefix ? [0xE2, 0x96, 0x81] : []
@@ -225,7 +247,24 @@ public final class Tokenizer: Sendable {
             for b in bytes {
                 if b == 0x20 { text.append(contentsOf: [0xE2, 0x96, 0x81]) } else { text.append(b) }
             }
-            spm.encode(text, unknown: unknownID, into: &out)
+            if let spm {
+                spm.encode(text, unknown: unknownID, into: &out)
+            } else if let spmRanked {
+                // Start from single characters; characters outside the vocabulary fall back
+                // to their UTF-8 bytes as <0xNN> tokens.
+                let chars = Array(String(decoding: text, as: UTF8.self).unicodeScalars)
+                let initial = chars.map { ids[Array(String($0).utf8)] ?? -1 }
+                for (start, id) in spmRanked.merge(initial) {
+                    if id >= 0 {
+                        out.append(id)
+                    } else {
+                        for b in UTF8.encode(chars[start])! {
+                            let t = spmRanked.byteTokens[Int(b)]
+                            if t >= 0 { out.append(t) } else if let unknownID { out.append(unknownID) }
+                        }
+                    }
+                }
+            }
         }
     }
 

@@ -162,3 +162,31 @@ final class HuggingFaceTests: XCTestCase {
         XCTAssertNil(TensorNames.canonical(huggingFace: "model.layers.1.mlp.unknown.weight"))
     }
 }
+
+final class JSONValueTests: XCTestCase {
+    /// Keys that are canonically equivalent but spelled differently stay two keys (Foundation's
+    /// JSONSerialization merges them, losing a token).
+    func testKeysKeepTheirExactSpelling() throws {
+        let text = "{\"\u{3AC}\": 1, \"\u{1F71}\": 2, \"e\\u0301\": 3, \"\\u00e9\": 4, \"\\ud83e\\udd99\": [true, null, -1.5e2]}"
+        let v = try JSONValue.parse(Array(text.utf8), file: "t.json")
+        let pairs = try XCTUnwrap(v.pairs)
+        XCTAssertEqual(pairs.count, 5)
+        XCTAssertEqual(v["\u{3AC}"]?.int, 1)
+        XCTAssertEqual(v["\u{1F71}"]?.int, 2)
+        XCTAssertEqual(v["e\u{301}"]?.int, 3)
+        XCTAssertEqual(v["\u{E9}"]?.int, 4)
+        XCTAssertEqual(v["🦙"]?.array?.count, 3)
+        XCTAssertEqual(v["🦙"]?.array?[2].double, -150)
+    }
+
+    func testMalformedJSONNamesTheOffset() {
+        for (text, what) in [("{\"a\": }", "expected a value (at offset 6)"), ("[1, 2", "unexpected end of file in an array"),
+                             ("{\"a\": \"x}", "unterminated string"), ("{} x", "unexpected text after the JSON value (at offset 3)"),
+                             (String(repeating: "[", count: 600), "nested too deeply")] {
+            XCTAssertThrowsError(try JSONValue.parse(Array(text.utf8), file: "t.json")) { e in
+                XCTAssertTrue("\(e)".hasPrefix("t.json: invalid JSON: "), "\(e)")
+                XCTAssertTrue("\(e)".contains(what), "\(e) should contain \(what)")
+            }
+        }
+    }
+}

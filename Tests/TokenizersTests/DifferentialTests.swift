@@ -71,6 +71,17 @@ final class DifferentialTests: XCTestCase {
         XCTAssertNotNil(t.id(of: "<|im_start|>"))
     }
 
+    /// A Llama-2 style tokenizer.json: SentencePiece BPE over "▁"-escaped characters, merged
+    /// by rank as Hugging Face does, with <0xNN> byte fallback.
+    func testTokenizerJSONLlama2Style() throws {
+        let t = try hf("llama2")
+        XCTAssertEqual(t.algorithm, .sentencePiece)
+        XCTAssertTrue(t.addsBOS)
+        XCTAssertEqual(t.bosID, 1)
+        XCTAssertEqual(t.eosID, 2)
+        try compare(t, "hf-llama2.ids", parseSpecial: true)
+    }
+
     /// Decoding returns the original text for every random string (byte-level BPE is lossless).
     func testRoundTrip() throws {
         let strings = try Self.randomStrings()

@@ -4,7 +4,9 @@
 1. llama.cpp (through llama-cpp-python) tokenizes a few hundred seeded random strings with each
    vocabulary in ../shared/fixtures/tokenizers (no BOS, special tokens not parsed).
 2. Hugging Face `tokenizers` trains three small byte-level BPE tokenizers (GPT-2, Llama 3 and
-   Qwen2 pre-tokenizer patterns), saves each tokenizer.json, and tokenizes the same strings.
+   Qwen2 pre-tokenizer patterns), saves each tokenizer.json, and tokenizes the same strings;
+   likewise a cut-down Llama-2 style (SentencePiece BPE) tokenizer.json that transformers
+   converts from the llama-spm vocabulary (this step takes a few minutes).
 
 Writes into Tests/TokenizersTests/Fixtures/ (kept well under 1 MB). Stepwise never needs Python
 to build or test; rerun this only to regenerate the fixtures:
@@ -120,6 +122,37 @@ def hf_outputs(strings, corpus):
         print(f"tokenizers {name}: {sum(map(len, rows))} tokens", file=sys.stderr)
 
 
+def hf_sentencepiece_small(strings):
+    """A Llama-2 style tokenizer.json (BPE over "▁"-escaped characters with <0xNN> byte
+    fallback), cut down from transformers' conversion of the llama-spm vocabulary to its first
+    1500 ids so it stays small; Hugging Face `tokenizers` gives the expected ids."""
+    from tokenizers import Tokenizer
+    from transformers import AutoTokenizer
+    full = AutoTokenizer.from_pretrained(VOCABS, gguf_file="ggml-vocab-llama-spm.gguf")
+    j = json.loads(full.backend_tokenizer.to_str())
+    keep = 1500
+    vocab = {t: i for t, i in j["model"]["vocab"].items() if i < keep}
+    merges = []
+    for m in j["model"]["merges"]:
+        left, right = (m.split(" ", 1) if isinstance(m, str) else m)
+        if left in vocab and right in vocab and left + right in vocab:
+            merges.append([left, right])
+    j["model"]["vocab"] = vocab
+    j["model"]["merges"] = merges
+    j["added_tokens"] = [a for a in j["added_tokens"] if a["id"] < keep]
+    tok = Tokenizer.from_str(json.dumps(j))
+    folder = os.path.join(OUT, "hf-llama2")
+    os.makedirs(folder, exist_ok=True)
+    with open(os.path.join(folder, "tokenizer.json"), "w", encoding="utf-8") as f:
+        json.dump(j, f, ensure_ascii=False, separators=(",", ":"))
+    with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
+        json.dump({"add_bos_token": True, "bos_token": "<s>", "eos_token": "</s>",
+                   "chat_template": "{{ bos_token }}{% for m in messages %}{% if m['role'] == 'user' %}{{ '[INST] ' + m['content'] + ' [/INST]' }}{% else %}{{ m['content'] + eos_token }}{% endif %}{% endfor %}"}, f)
+    rows = [tok.encode(s, add_special_tokens=False).ids for s in strings]
+    write_ids(os.path.join(OUT, "hf-llama2.ids"), rows)
+    print(f"tokenizers llama2-style: {sum(map(len, rows))} tokens", file=sys.stderr)
+
+
 def main():
     rng = random.Random(SEED)
     strings = [random_string(rng) for _ in range(COUNT)]
@@ -132,6 +165,7 @@ def main():
             corpus += f.read().split("\n__ggml_vocab_test__\n")
     corpus += [random_string(random.Random(SEED + 1 + i)) for i in range(2000)]
     hf_outputs(strings, corpus)
+    hf_sentencepiece_small(strings)
     if "--no-llama-cpp" not in sys.argv:
         llama_cpp_outputs(strings)
 
