@@ -239,8 +239,10 @@ public final class ModelFile: @unchecked Sendable {
         let hidden = try int("embedding_length")
         let heads = try int("attention.head_count")
         guard heads > 0 else { throw ModelFormatError(file: path, "head count must be positive", .key("\(archName).attention.head_count")) }
-        let vocab = optInt("vocab_size") ?? g.metadata["tokenizer.ggml.tokens"]?.array?.count
-            ?? views.first { $0.name == "token_embd.weight" }?.shape.first ?? 0
+        // The embedding matrix defines the vocabulary the network has (some files pad it past
+        // the token list); metadata only fills in when it is missing.
+        let vocab = views.first { $0.name == "token_embd.weight" }?.shape.first ?? optInt("vocab_size")
+            ?? g.metadata["tokenizer.ggml.tokens"]?.array?.count ?? 0
         var scaling: RopeScaling?
         if let type = g.string("\(archName).rope.scaling.type"), type != "none" {
             guard type == "linear" else {

@@ -46,9 +46,14 @@ public final class SafetensorsFile: @unchecked Sendable {
     public let entries: [Entry]
     public let metadata: [String: String]
 
-    public init(path: String) throws {
+    public convenience init(path: String) throws {
+        try self.init(mapping: MappedFile(path: path))
+    }
+
+    public init(mapping: MappedFile) throws {
+        let path = mapping.path
         self.path = path
-        mapping = try MappedFile(path: path)
+        self.mapping = mapping
         let bytes = mapping.bytes
         var r = ByteReader(bytes, file: path)
         let headerLen = try r.read(UInt64.self, "header length")

@@ -171,3 +171,41 @@ struct SplitMix {
         return z ^ (z >> 31)
     }
 }
+
+final class SafetensorsFuzzTests: XCTestCase {
+    /// Mutated safetensors headers and data: errors or success, never a crash, and every
+    /// accepted tensor lies inside the file.
+    func testFuzzMutationsNeverCrash() {
+        let base = SafetensorsBuilder(tensors: [.f32("a.weight", [3, 4]), .bf16("b.weight", [8]), .f32("c", [])]).bytes()
+        var rng = SplitMix(seed: 42)
+        var rejected = 0
+        for _ in 0..<2000 {
+            var b = base
+            switch rng.next() % 3 {
+            case 0: b = Array(b[0..<Int(rng.next() % UInt64(b.count))])
+            case 1:
+                let i = Int(rng.next() % UInt64(b.count))
+                b[i] = UInt8(truncatingIfNeeded: rng.next())
+            default:
+                // Rewrite one digit in the JSON header (shapes and offsets).
+                let digits = b.indices.filter { $0 >= 8 && $0 < 8 + 200 && b[$0] >= 0x30 && b[$0] <= 0x39 }
+                if let i = digits.isEmpty ? nil : digits[Int(rng.next() % UInt64(digits.count))] {
+                    b[i] = 0x30 + UInt8(rng.next() % 10)
+                }
+            }
+            do {
+                let f = try SafetensorsFile(mapping: MappedFile(copying: b, path: "fuzz.safetensors"))
+                for e in f.entries {
+                    XCTAssertLessThanOrEqual(e.fileOffset + e.byteCount, b.count)
+                    _ = f.data(of: e).last
+                }
+            } catch let e as ModelFormatError {
+                XCTAssertFalse(e.description.contains("\n"))
+                rejected += 1
+            } catch {
+                XCTFail("unexpected error \(error)")
+            }
+        }
+        XCTAssertGreaterThan(rejected, 500)
+    }
+}
