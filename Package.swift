@@ -43,7 +43,7 @@ let package = Package(
         .testTarget(name: "ReasoningTests", dependencies: ["Reasoning"], exclude: ["Fixtures"]),
         .testTarget(name: "JournalTests", dependencies: ["Journal", "Reasoning"]),
         .testTarget(name: "VerificationTests", dependencies: ["Verification", "Journal", "Reasoning"]),
-        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"]),
+        .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Journal", "Reasoning"]),
