@@ -68,6 +68,10 @@ final class DatasetReaderTests: XCTestCase {
             }
             XCTAssertEqual(d.problems.count, raw.count, file)
             XCTAssertEqual(d.solutions.count, raw.count, file)
+            // Each task file holds 45 traces whose answer matches the target and 255 whose
+            // answer does not (the dataset's sampling design); the freeform grader must agree.
+            XCTAssertEqual(d.solutions.filter { $0.correct == true }.count, 45, file)
+            XCTAssertEqual(d.solutions.filter { $0.correct == false }.count, 255, file)
             let byID = Dictionary(grouping: d.annotations, by: \.solutionID)
             for (n, record) in raw.enumerated() {
                 let solution = d.solutions[n]
