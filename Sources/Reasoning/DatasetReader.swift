@@ -13,21 +13,27 @@ import Foundation
 ///
 /// Formats (`DatasetFormat`, raw values as typed on the command line):
 ///
-/// | format | file | problems | solutions | labels |
+/// | format | file | problems (kind) | solutions | labels |
 /// | --- | --- | --- | --- | --- |
-/// | `gsm8k` | jsonl `{question, answer}` | `gsm8k-<stem>-<n>` | — | — |
-/// | `math` | jsonl `{problem, solution, level?, type?, answer?}` | `math-<stem>-<n>` | — | — |
-/// | `gsm8k-solutions` | jsonl `{question, ground_truth, <system>: {is_correct, solution}}` | `gsm8k-test-<n>` | one per system, `<problem>/<system>` | `is_correct` → `labelledCorrect` |
-/// | `big-bench-mistake` | jsonl `{input, steps[], answer, target, mistake_index}` | `bbm-<stem>-<n>` | one, `<problem>/big-bench-mistake` | first mistake |
-/// | `processbench` | JSON array `{id, generator, problem, steps[], final_answer_correct, label}` | `processbench-<id>` | one, `<problem>/<generator>` | first error (−1 = none) |
-/// | `prm800k` | jsonl `{question: {problem, ground_truth_answer}, label: {steps, finish_reason}}` | `prm800k-<stem>-<n>` (first line with that problem) | one per line, `prm800k-<stem>-<n>/prm800k` | per-step ratings |
+/// | `gsm8k` | jsonl `{question, answer}` | `gsm8k-<stem>-<n>` (gsm8k) | — | — |
+/// | `math` | jsonl `{problem, solution, level?, type?, answer?}` | `math-<stem>-<n>` (math) | — | — |
+/// | `gsm8k-solutions` | jsonl `{question, ground_truth, <system>: {is_correct, solution}}` | `gsm8k-test-<n>` (gsm8k) | one per system, `<problem>/<system>` | `is_correct` → `labelledCorrect` |
+/// | `big-bench-mistake` | jsonl `{input, steps[], answer, target, mistake_index}` | `bbm-<stem>-<n>` (freeform, reference = target) | one, `<problem>/big-bench-mistake` | first mistake |
+/// | `processbench` | JSON array `{id, generator, problem, steps[], final_answer_correct, label}` | `processbench-<id>` (math, no reference) | one, `<problem>/<generator>` | first error (−1 = none); `final_answer_correct` → `labelledCorrect` |
+/// | `prm800k` | jsonl `{question: {problem, ground_truth_answer}, label: {steps, finish_reason}}` | `prm800k-<stem>-<n>` (math; the first line with that problem) | one per line, `prm800k-<stem>-<n>/prm800k` | per-step ratings |
+///
+/// Imported step lists are kept as given. PRM800K's solution is the path the labeller took:
+/// each step's chosen completion, else its human completion, else (where labelling stopped)
+/// the completion rated −1, else the first.
 ///
 /// Each file may be JSON lines or a single JSON array of the same records (detected from its
-/// first character); in an array, "line" means the line where a record starts.
+/// first character); in an array, "line" means the line where a record starts. A UTF-8
+/// byte-order mark and CRLF line ends are accepted.
 ///
-/// `<n>` is the record's 0-based line number in its file (its element number in a JSON array) and `<stem>` the file name without its
-/// extension, so ids are the same on every import: `gsm8k/test.jsonl` line 0 is `gsm8k-test-0`,
-/// and the example model solutions, which follow test.jsonl line for line, use the same ids.
+/// `<n>` is the record's 0-based line number in its file (its element number in a JSON array)
+/// and `<stem>` the file name without its extension, so ids are the same on every import:
+/// `gsm8k/test.jsonl` line 0 is `gsm8k-test-0`, and the example model solutions, which follow
+/// test.jsonl line for line, use the same ids.
 ///
 /// First-error labels become annotations: a first mistake at step i rates steps 0..<i `.good`
 /// and step i `.bad` with `firstError`; "no mistake" (null, −1) rates every step `.good`.
