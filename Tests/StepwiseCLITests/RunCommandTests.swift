@@ -157,9 +157,11 @@ final class RunCommandTests: XCTestCase {
         }
     }
 
+    /// Run as a base model (`--template raw`: the few-shot layout), so the raw path is covered
+    /// on the real engine too (the in-process test above uses the fixture's ChatML template).
     func testKillNineMidRunThenResumeLosesAndDuplicatesNothing() throws {
         let reference = scratch.appendingPathComponent("reference.jsonl")
-        let args = Array(arguments(out: reference, samples: 2, rounds: 1).dropFirst())
+        let args = Array(arguments(out: reference, samples: 2, rounds: 1).dropFirst()) + ["--template", "raw"]
         let whole = try start(["run"] + args)
         whole.waitUntilExit()
         XCTAssertEqual(whole.terminationStatus, 0)
@@ -168,7 +170,7 @@ final class RunCommandTests: XCTestCase {
 
         for cutAt in [expected.count / 4, expected.count * 3 / 4] {
             let out = scratch.appendingPathComponent("killed-\(cutAt).jsonl")
-            let runArgs = ["run"] + Array(arguments(out: out, samples: 2, rounds: 1).dropFirst())
+            let runArgs = ["run"] + Array(arguments(out: out, samples: 2, rounds: 1).dropFirst()) + ["--template", "raw"]
             let victim = try start(runArgs)
             waitForLines(out, cutAt, process: victim)
             XCTAssertTrue(victim.isRunning, "the run ended before it could be killed at \(cutAt) lines")
@@ -238,6 +240,23 @@ final class RunCommandTests: XCTestCase {
         check(["run", "--model", Self.model, "--dataset", Self.gsm8k, "--refine-with", "tournament", "--out", out], "tournament")
         check(["run", "--dataset", Self.gsm8k], "--model")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out), "nothing journaled on bad input")
+    }
+
+    /// Requests the engine refuses (here: the built-in few-shot prompt is longer than the
+    /// fixture's 256-token context) are journaled as failures and the run exits 1.
+    func testFailedRequestsAreJournaledAndExitOne() throws {
+        let out = scratch.appendingPathComponent("failing.jsonl")
+        let console = Console.capturing()
+        let code = CLI.run(["run", "--model", Self.model, "--dataset", Self.gsm8k, "--problems", "305", "--samples", "2",
+                            "--rounds", "0", "--template", "raw", "--max-tokens", "8", "--out", out.path], console: console)
+        XCTAssertEqual(code, 1, console.capturedErr)
+        XCTAssertTrue(console.capturedErr.contains("2 requests failed") || console.capturedErr.contains("1 requests failed"),
+                      console.capturedErr)
+        let state = SessionState(try JournalReader.read(out))
+        let failures = try XCTUnwrap(state.failures["gsm8k-test-305"])
+        XCTAssertFalse(failures.isEmpty)
+        XCTAssertTrue(failures[0].message.contains("context"), failures[0].message)
+        XCTAssertEqual(state.rounds["gsm8k-test-305"]?.finished, 0)
     }
 
     func testProblemSelection() throws {

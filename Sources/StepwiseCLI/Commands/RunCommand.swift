@@ -310,7 +310,7 @@ final class ProgressDisplay: @unchecked Sendable {
         case .warning(let message):
             clearLine()
             console.err("stepwise: warning: \(message)")
-        case .session:
+        case .session, .sampleStarted, .sampleEnded:
             break
         }
     }

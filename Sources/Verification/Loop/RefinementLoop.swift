@@ -7,6 +7,11 @@ import Reasoning
 /// journaled; token deltas, progress and warnings are not.
 public enum LoopEvent: Sendable {
     case session(SessionEvent)
+    /// A solution is about to be written (its tokens follow as `.token` with this id); it ends
+    /// with `.session(.solutionAdded)` of the same id, or with `.sampleEnded` when it failed or
+    /// was cancelled.
+    case sampleStarted(id: String, problemID: String, round: Int, parentID: String?)
+    case sampleEnded(id: String)
     /// New text of what is being written: a solution (its id), a critique (its id) or a
     /// comparison (`<problem>/<round>/<level>/<first>~<second>`).
     case token(target: String, text: String)
@@ -65,8 +70,10 @@ public final class RefinementLoop: @unchecked Sendable {
     /// The session as the journal holds it, kept current as events are emitted.
     public private(set) var state: SessionState
 
-    private let stopLock = NSLock()
+    /// Guards `stopFlag` and `pausedFlag`; waited on while paused.
+    private let control = NSCondition()
     private var stopFlag = false
+    private var pausedFlag = false
     private var failures = 0
 
     public init(engine: any LoopEngine, prompts: LoopPrompts, configuration: LoopConfiguration,
@@ -84,9 +91,10 @@ public final class RefinementLoop: @unchecked Sendable {
 
     /// Stop after the step under way (its results are journaled); any thread.
     public func requestStop() {
-        stopLock.lock()
+        control.lock()
         stopFlag = true
-        stopLock.unlock()
+        control.broadcast()
+        control.unlock()
     }
 
     /// Stop now: the step under way is cancelled and its unfinished results dropped.
@@ -96,9 +104,32 @@ public final class RefinementLoop: @unchecked Sendable {
     }
 
     public var stopRequested: Bool {
-        stopLock.lock()
-        defer { stopLock.unlock() }
+        control.lock()
+        defer { control.unlock() }
         return stopFlag
+    }
+
+    /// Paused, the loop starts no new step (the one under way finishes); any thread.
+    public var paused: Bool {
+        get {
+            control.lock()
+            defer { control.unlock() }
+            return pausedFlag
+        }
+        set {
+            control.lock()
+            pausedFlag = newValue
+            control.broadcast()
+            control.unlock()
+        }
+    }
+
+    /// Blocks while paused; returns false when a stop was requested.
+    private func waitWhilePaused() -> Bool {
+        control.lock()
+        defer { control.unlock() }
+        while pausedFlag && !stopFlag { control.wait() }
+        return !stopFlag
     }
 
     // MARK: Running
@@ -161,6 +192,47 @@ public final class RefinementLoop: @unchecked Sendable {
         return true
     }
 
+    // MARK: Interactive steps (the workbench's keys)
+
+    /// `count` more first attempts of a problem, numbered after the highest so far and seeded
+    /// by the same rule, so they are what a larger `--samples` would have drawn.
+    public func sampleMore(_ problem: Problem, count: Int) throws {
+        if state.problem(problem.id) == nil { try emit(.problemLoaded(problem)) }
+        if (state.rounds[problem.id]?.started ?? -1) < 0 { try emit(.roundStarted(problemID: problem.id, round: 0)) }
+        let prefix = problem.id + "/s"
+        let highest = state.solutions(of: problem.id, round: 0).compactMap { s -> Int? in
+            guard s.id.hasPrefix(prefix) else { return nil }
+            return Int(s.id.dropFirst(prefix.count))
+        }.max() ?? -1
+        try sample(problem, indices: Array((highest + 1)..<(highest + 1 + max(0, count))))
+    }
+
+    /// The per-attempt verifiers on these solutions (only what is missing). Rounds are not
+    /// closed here: `runProblem` (R) closes them over all of their attempts.
+    public func verify(_ problem: Problem, solutionIDs: [String]) throws {
+        let solutions = solutionIDs.compactMap { state.solutions[$0] }.filter { $0.problemID == problem.id }
+        try verifyMissing(problem, solutions: ordered(solutions, problem: problem), verifiers: configuration.attemptVerifiers)
+    }
+
+    /// One refinement round for these attempts, whatever their outcome: each is critiqued by
+    /// the refinement verifier if it has not been, rewritten, and the rewrite verified.
+    public func refine(_ problem: Problem, solutionIDs: [String]) throws {
+        let parents = ordered(solutionIDs.compactMap { state.solutions[$0] }.filter { $0.problemID == problem.id },
+                              problem: problem)
+        try verifyMissing(problem, solutions: parents, verifiers: [configuration.refineWith])
+        for round in Set(parents.map { $0.round + 1 }).sorted() {
+            if stopRequested { return }
+            let group = parents.filter { $0.round + 1 == round }
+            if (state.rounds[problem.id]?.started ?? -1) < round {
+                try emit(.roundStarted(problemID: problem.id, round: round))
+            }
+            try refineMissing(problem, round: round, parents: group)
+            if stopRequested { return }
+            let children = group.compactMap { state.solutions[LoopIDs.refinement(parent: $0.id, round: round)] }
+            try verifyMissing(problem, solutions: children, verifiers: configuration.attemptVerifiers)
+        }
+    }
+
     // MARK: Round bookkeeping (pure reads of the state)
 
     /// Attempts of `round - 1` whose outcome was `continuing`, in bracket order.
@@ -205,8 +277,13 @@ public final class RefinementLoop: @unchecked Sendable {
     // MARK: Steps
 
     private func sampleMissing(_ problem: Problem) throws {
-        let n = configuration.samples
-        let missing = (0..<n).filter { state.solutions[LoopIDs.sample(problem: problem.id, index: $0)] == nil }
+        try sample(problem, indices: Array(0..<configuration.samples))
+    }
+
+    /// First attempts `indices` of a problem that the state lacks.
+    private func sample(_ problem: Problem, indices: [Int]) throws {
+        let n = indices.count
+        let missing = indices.filter { state.solutions[LoopIDs.sample(problem: problem.id, index: $0)] == nil }
         if missing.isEmpty { return }
         let base = LoopIDs.sampleSeed(base: configuration.seed, problem: problem.id)
         let prompt = try prompts.generation(problem)
@@ -214,24 +291,37 @@ public final class RefinementLoop: @unchecked Sendable {
         sampling.stop = prompts.stops(generation: problem.kind)
         // All missing: one request of n (the prompt computed once); some: one request each, with
         // the seed the full request would have given that sample.
-        let groups: [(first: Int, count: Int)] = missing.count == n ? [(0, n)] : missing.map { ($0, 1) }
+        let contiguous = missing.count == n && missing.last.map { $0 - missing[0] + 1 == n } == true
+        let groups: [(first: Int, count: Int)] = contiguous ? [(missing[0], n)] : missing.map { ($0, 1) }
         let batch: [LoopRequest] = groups.map { g in
             var s = sampling
             s.seed = base &+ UInt64(g.first)
             return .generate(prompt: prompt, n: g.count, sampling: s)
+        }
+        for i in missing {
+            observer?(.sampleStarted(id: LoopIDs.sample(problem: problem.id, index: i), problemID: problem.id,
+                                     round: 0, parentID: nil))
         }
         try runBatch(batch, target: { r, sample in
             LoopIDs.sample(problem: problem.id, index: groups[r].first + sample)
         }, completed: { r, result in
             switch result {
             case .generated(let samples):
-                for sample in samples where !sample.cancelled {
+                for sample in samples {
                     let i = groups[r].first + sample.index
-                    let solution = self.makeSolution(problem: problem, id: LoopIDs.sample(problem: problem.id, index: i),
-                                                     round: 0, parent: nil, sample: sample, seed: base &+ UInt64(i))
+                    let id = LoopIDs.sample(problem: problem.id, index: i)
+                    if sample.cancelled {
+                        self.observer?(.sampleEnded(id: id))
+                        continue
+                    }
+                    let solution = self.makeSolution(problem: problem, id: id, round: 0, parent: nil, sample: sample,
+                                                     seed: base &+ UInt64(i))
                     try self.emit(.solutionAdded(solution))
                 }
             case .failed(let message):
+                for i in groups[r].first..<(groups[r].first + groups[r].count) {
+                    self.observer?(.sampleEnded(id: LoopIDs.sample(problem: problem.id, index: i)))
+                }
                 try self.failedSample(problem, round: 0, message: message)
             case .scored:
                 break
@@ -259,16 +349,24 @@ public final class RefinementLoop: @unchecked Sendable {
             s.stop = prompts.stops(generation: nil)
             return .generate(prompt: job.prompt, n: 1, sampling: s)
         }
+        for job in jobs {
+            observer?(.sampleStarted(id: job.id, problemID: problem.id, round: round, parentID: job.parent.id))
+        }
         try runBatch(batch, target: { r, _ in jobs[r].id }, completed: { r, result in
             switch result {
             case .generated(let samples):
-                for sample in samples where !sample.cancelled {
+                for sample in samples {
                     let job = jobs[r]
+                    if sample.cancelled {
+                        self.observer?(.sampleEnded(id: job.id))
+                        continue
+                    }
                     let solution = self.makeSolution(problem: problem, id: job.id, round: round, parent: job.parent.id,
                                                      sample: sample, seed: job.seed)
                     try self.emit(.solutionAdded(solution))
                 }
             case .failed(let message):
+                self.observer?(.sampleEnded(id: jobs[r].id))
                 try self.failedSample(problem, round: round, message: "\(jobs[r].id): \(message)")
             case .scored:
                 break
@@ -277,12 +375,17 @@ public final class RefinementLoop: @unchecked Sendable {
     }
 
     private func verifyMissing(_ problem: Problem, round: Int) throws {
+        try verifyMissing(problem, solutions: ordered(state.solutions(of: problem.id, round: round), problem: problem),
+                          verifiers: configuration.attemptVerifiers)
+    }
+
+    private func verifyMissing(_ problem: Problem, solutions: [Solution], verifiers: [VerifierID]) throws {
         let hasReference = LoopPrompts.reference(problem) != nil
         var skippedInformed = false
         var jobs: [(id: String, verifier: VerifierID, solution: Solution)] = []
         var batch: [LoopRequest] = []
-        for solution in ordered(state.solutions(of: problem.id, round: round), problem: problem) {
-            for verifier in configuration.attemptVerifiers {
+        for solution in solutions {
+            for verifier in verifiers {
                 let id = LoopIDs.critique(solution: solution.id, verifier: verifier)
                 if state.critiques[solution.id]?.contains(where: { $0.id == id }) == true { continue }
                 if verifier.informed && !hasReference {
@@ -419,6 +522,7 @@ public final class RefinementLoop: @unchecked Sendable {
     /// step finishes and is journaled); `cancelNow` does.
     private func runBatch(_ batch: [LoopRequest], target: (Int, Int) -> String,
                           completed: (Int, LoopResult) throws -> Void) throws {
+        if paused && !waitWhilePaused() { return }
         var thrown: Error?
         do {
             try engine.run(batch) { event in
