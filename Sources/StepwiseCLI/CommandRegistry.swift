@@ -4,6 +4,7 @@ enum CommandRegistry {
         ImportCommand.command,
         RunCommand.command,
         ReportCommand.command,
+        ArithDataCommand.command,
         ExportCommand.command,
         ModelInfoCommand.command,
         TokenizeCommand.command,
