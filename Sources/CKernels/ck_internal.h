@@ -52,6 +52,12 @@ void ck_packed_groups_avx512(ck_type type, const void *packed, int64_t n_out, in
                              const float *x, const uint8_t *act, size_t act_row_bytes, int64_t rows,
                              const float *bias, float *y, int64_t g_begin, int64_t g_end);
 
+// AVX-512 attention for one row and `count` query heads sharing KV head `kvh` (see
+// attention_avx512.c); usable when the block size is a multiple of 16 and head_dim of 16.
+int ck_attention_avx512_supported(int64_t block_size, int64_t head_dim);
+void ck_attend_avx512(ck_kv_layer layer, const float *q, float *out, int64_t count, int64_t kvh,
+                      float scale, int64_t length, const int32_t *table);
+
 // Float helpers with SIMD dispatch (attention and norms use them).
 float ck_vec_dot_f32(const float *a, const float *b, int64_t n);
 void ck_vec_mad_f32(float *y, const float *x, float a, int64_t n);  // y += a * x

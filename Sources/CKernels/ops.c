@@ -231,9 +231,11 @@ void ck_store_kv(ck_kv_layer layer, const float *k, const float *v, int64_t rows
     for (int64_t r = 0; r < rows; r++) {
         int64_t block = slots[r] / layer.block_size, offset = slots[r] % layer.block_size;
         for (int64_t h = 0; h < layer.kv_heads; h++) {
-            int64_t at = ((block * layer.kv_heads + h) * layer.block_size + offset) * hd;
-            memcpy(layer.k + at, k + r * width + h * hd, (size_t)hd * 4);
-            memcpy(layer.v + at, v + r * width + h * hd, (size_t)hd * 4);
+            int64_t base = (block * layer.kv_heads + h) * layer.block_size * hd;
+            memcpy(layer.v + base + offset * hd, v + r * width + h * hd, (size_t)hd * 4);
+            const float *kr = k + r * width + h * hd;
+            float *kt = layer.k + base + offset;  // transposed: stride block_size per dimension
+            for (int64_t d = 0; d < hd; d++) kt[d * layer.block_size] = kr[d];
         }
     }
 }
@@ -280,7 +282,9 @@ static void attend(attention_job *job, int64_t r, int64_t kvh, int64_t h0, int64
         for (int64_t g = 0; g < count; g++) {
             float block_max = -INFINITY;
             for (int64_t t = 0; t < n; t++) {
-                float score = ck_vec_dot_f32(q[g], K + t * hd, hd) * job->scale;
+                float score = 0;
+                for (int64_t d = 0; d < hd; d++) score += q[g][d] * K[d * bs + t];
+                score *= job->scale;
                 s[g][t] = score;
                 if (score > block_max) block_max = score;
             }
@@ -311,13 +315,20 @@ static void attention_task(void *raw, int ith, int nth) {
     (void)nth;
     int64_t kvh = job->layer.kv_heads, group = job->heads / kvh;
     int64_t items = job->rows * kvh;
+    int fast = ck_attention_avx512_supported(job->layer.block_size, job->layer.head_dim);
     for (;;) {
         int64_t item = atomic_fetch_add_explicit(&job->next, 1, memory_order_relaxed);
         if (item >= items) break;
         int64_t r = item / kvh, h = item % kvh;
         for (int64_t g0 = 0; g0 < group; g0 += ATT_GROUP) {
             int64_t count = group - g0 < ATT_GROUP ? group - g0 : ATT_GROUP;
-            attend(job, r, h, h * group + g0, count);
+            if (fast) {
+                ck_attend_avx512(job->layer, job->q + (r * job->heads + h * group + g0) * job->layer.head_dim,
+                                 job->out + (r * job->heads + h * group + g0) * job->layer.head_dim, count, h,
+                                 job->scale, (int64_t)job->positions[r] + 1, job->tables + job->table_offsets[r]);
+            } else {
+                attend(job, r, h, h * group + g0, count);
+            }
         }
     }
 }

@@ -118,20 +118,29 @@ final class KernelOpsTests: XCTestCase {
     }
 
     func testPagedAttentionPromptDecodeAndSharedPrefix() throws {
-        for threads in [1, 2] {
+        // Block size 8 takes the portable path; 16 and 32 the AVX-512 one where available.
+        for (threads, blockSize) in [(1, 8), (2, 8), (1, 16), (2, 16), (2, 32)] {
             let backend = CPUBackend(threads: threads)
-            let heads = 6, kvHeads = 2, headDim = 32, blockSize = 8
-            let cache = try backend.makeKVCache(KVCacheSpec(layers: 2, kvHeads: kvHeads, headDim: headDim, blockSize: blockSize, blockCount: 32))
+            let heads = 6, kvHeads = 2, headDim = 32
+            let cache = try backend.makeKVCache(KVCacheSpec(layers: 2, kvHeads: kvHeads, headDim: headDim, blockSize: blockSize, blockCount: 40))
             let layer = 1
             let kvWidth = kvHeads * headDim, qWidth = heads * headDim
-            // Per-sequence history of K/V rows, to build the reference.
+            // Per-sequence history of K/V rows (for the reference) and block tables.
             var history: [[(k: [Float], v: [Float])]] = [[], [], []]
+            var tables: [[Int32]] = [[], [], []]
+            var nextFree: Int32 = 13
+            let label = "attention \(threads) threads, block \(blockSize)"
 
-            func step(_ slices: [(sequence: Int, rows: Int, table: [Int32])]) throws {
+            func step(_ slices: [(sequence: Int, rows: Int)]) throws {
                 var layout = BatchLayout(tokens: [], sequences: [])
                 for s in slices {
+                    let length = history[s.sequence].count + s.rows
+                    while tables[s.sequence].count * blockSize < length {
+                        tables[s.sequence].append(nextFree)
+                        nextFree += 1
+                    }
                     layout.sequences.append(SequenceSlice(firstRow: layout.tokens.count, rowCount: s.rows,
-                                                          firstPosition: history[s.sequence].count, blockTable: s.table))
+                                                          firstPosition: history[s.sequence].count, blockTable: tables[s.sequence]))
                     layout.tokens += Array(repeating: 0, count: s.rows)
                 }
                 let batch = try backend.makeBatch(layout, cache: cache)
@@ -157,20 +166,26 @@ final class KernelOpsTests: XCTestCase {
                         row += 1
                     }
                 }
-                assertClose(got, want, 2e-5, "attention \(threads) threads, step \(slices.map { $0.rows })")
+                assertClose(got, want, 2e-5, "\(label), step \(slices.map { $0.rows })")
             }
 
-            // Prompt of 19 tokens for sequence 0 in scattered blocks 5, 2, 9 (not a multiple of 8).
-            try step([(0, 19, [5, 2, 9])])
-            // Sequences 1 and 2 share the prompt: full blocks 5 and 2 by reference; the partial
-            // block 9 is copied (copy-on-write) into 11 and 12 before they diverge.
-            backend.copyKVBlocks(cache, pairs: [(from: 9, to: 11), (from: 9, to: 12)])
+            // Prompt of 19 tokens (not a multiple of any block size) for sequence 0, in
+            // scattered blocks.
+            tables[0] = Array([5, 2, 9].prefix((19 + blockSize - 1) / blockSize))
+            try step([(0, 19)])
+            // Sequences 1 and 2 share the prompt: full blocks by reference; the partial last
+            // block is copied (copy-on-write) before they diverge.
+            let partial = tables[0].last!
+            backend.copyKVBlocks(cache, pairs: [(from: partial, to: 11), (from: partial, to: 12)])
+            tables[1] = Array(tables[0].dropLast()) + [11]
+            tables[2] = Array(tables[0].dropLast()) + [12]
             history[1] = history[0]
             history[2] = history[0]
             // Decode: three sequences, one row each, then a mixed step (a 6-row chunk for
-            // sequence 2 beside single rows), crossing into new blocks.
-            try step([(0, 1, [5, 2, 9]), (1, 1, [5, 2, 11]), (2, 1, [5, 2, 12])])
-            try step([(1, 1, [5, 2, 11]), (2, 6, [5, 2, 12, 13]), (0, 1, [5, 2, 9])])
+            // sequence 2 beside single rows), then enough decode steps to cross into new blocks.
+            try step([(0, 1), (1, 1), (2, 1)])
+            try step([(1, 1), (2, 6), (0, 1)])
+            for _ in 0..<12 { try step([(2, 1), (0, 1)]) }
         }
     }
 

@@ -113,8 +113,11 @@ void ck_silu_mul(ck_pool *pool, const float *gate, const float *up, float *out, 
 /// out[i] = a[i] + b[i].
 void ck_add(ck_pool *pool, const float *a, const float *b, float *out, int64_t n);
 
-/// The paged KV cache of one layer: block b, kv head h, offset o of K is at
-/// k + ((b * kv_heads + h) * block_size + o) * head_dim (same for v).
+/// The paged KV cache of one layer. Each block holds `block_size` positions per KV head:
+/// V row-major (position o of block b, head h at v + ((b * kv_heads + h) * block_size + o) *
+/// head_dim), K transposed within the block (dimension d of position o at
+/// k + ((b * kv_heads + h) * head_dim + d) * block_size + o), so the scores of a whole block of
+/// keys are computed with vector instructions, one per dimension, without horizontal sums.
 typedef struct {
     float *k;
     float *v;
