@@ -1,3 +1,4 @@
+import Foundation
 import XCTest
 import ModelFormats
 @testable import Tokenizers
@@ -20,6 +21,23 @@ final class ChatFormatTests: XCTestCase {
         XCTAssertEqual(ids.filter { $0 == tok.id(of: "<|im_end|>") }.count, 4)
         // …and not when they are not (untrusted text cannot forge a turn).
         XCTAssertFalse(tok.encode("<|im_start|>").contains(tok.id(of: "<|im_start|>")!))
+    }
+
+    /// The same conversations rendered by jinja2 from the qwen2 vocabulary's own template
+    /// (scripts/tokenizer-golden/make_golden.py).
+    func testMatchesJinjaRenderingOfTheQwen2Template() throws {
+        let data = try TokenizerData.load(path: "\(vocabDir)/ggml-vocab-qwen2.gguf")
+        let t = try ChatTemplate.detect(template: data.chatTemplate)
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(fixturesDir)/chat-qwen2.json")))
+        let cases = try XCTUnwrap((json as? [String: Any])?["cases"] as? [[String: Any]])
+        XCTAssertEqual(cases.count, 6)
+        for c in cases {
+            let messages = try XCTUnwrap(c["messages"] as? [[String: String]]).map {
+                ChatMessage(ChatMessage.Role(rawValue: $0["role"] ?? "") ?? .user, $0["content"] ?? "")
+            }
+            let gen = try XCTUnwrap(c["add_generation_prompt"] as? Bool)
+            XCTAssertEqual(t.render(messages, addGenerationPrompt: gen), c["text"] as? String)
+        }
     }
 
     func testChatMLWithSystem() throws {

@@ -153,6 +153,32 @@ def hf_sentencepiece_small(strings):
     print(f"tokenizers llama2-style: {sum(map(len, rows))} tokens", file=sys.stderr)
 
 
+CONVERSATIONS = [
+    [{"role": "user", "content": "What is 2+2?"}],
+    [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"},
+     {"role": "assistant", "content": "Hello."}, {"role": "user", "content": "Solve x+1=3.\nShow steps."}],
+    [{"role": "user", "content": "  spaces kept  "}, {"role": "assistant", "content": "ok"}],
+]
+
+
+def chat_golden():
+    """The qwen2 vocabulary's own chat template rendered by jinja2 (as transformers does)."""
+    import gguf
+    import jinja2
+    r = gguf.GGUFReader(os.path.join(VOCABS, "ggml-vocab-qwen2.gguf"))
+    f = r.fields["tokenizer.chat_template"]
+    template = bytes(f.parts[f.data[0]]).decode("utf-8")
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True)
+    t = env.from_string(template)
+    cases = []
+    for conv in CONVERSATIONS:
+        for gen in (True, False):
+            cases.append({"messages": conv, "add_generation_prompt": gen,
+                          "text": t.render(messages=conv, add_generation_prompt=gen)})
+    with open(os.path.join(OUT, "chat-qwen2.json"), "w", encoding="utf-8") as fh:
+        json.dump({"cases": cases}, fh, ensure_ascii=False, indent=1)
+
+
 def main():
     rng = random.Random(SEED)
     strings = [random_string(rng) for _ in range(COUNT)]
@@ -164,6 +190,7 @@ def main():
         with open(os.path.join(VOCABS, f"ggml-vocab-{name}.gguf.inp"), encoding="utf-8") as f:
             corpus += f.read().split("\n__ggml_vocab_test__\n")
     corpus += [random_string(random.Random(SEED + 1 + i)) for i in range(2000)]
+    chat_golden()
     hf_outputs(strings, corpus)
     hf_sentencepiece_small(strings)
     if "--no-llama-cpp" not in sys.argv:
