@@ -286,6 +286,14 @@ public struct TokenizerData: Sendable {
         if kind == .byteLevelBPE && merges.isEmpty {
             throw ModelFormatError(file: path, "byte-level BPE tokenizer without merges", .field("model.merges"))
         }
+        // A post-processor that puts a special token first (Llama 3, Llama 2 exports) is how
+        // tokenizer.json says "add BOS"; tokenizer_config.json's add_bos_token may override it.
+        if let template = root["post_processor"]?.objects(ofType: "TemplateProcessing").first,
+           let first = template["single"]?.array?.first, let bos = first["SpecialToken"]?["id"]?.string,
+           let id = byID.first(where: { $0.value.utf8.elementsEqual(bos.utf8) })?.key {
+            data.bosID = id
+            data.addBOS = true
+        }
         let folder = (path as NSString).deletingLastPathComponent
         try data.applyHuggingFaceConfigs(folder: folder)
         return data

@@ -59,6 +59,10 @@ final class DifferentialTests: XCTestCase {
     func testTokenizerJSONLlama3() throws {
         let t = try hf("llama3")
         XCTAssertEqual(t.algorithm, .byteLevelBPE(.llama3))
+        // BOS comes from the TemplateProcessing post-processor.
+        XCTAssertTrue(t.addsBOS)
+        XCTAssertEqual(t.bosID, t.id(of: "<|endoftext|>"))
+        XCTAssertFalse(try hf("qwen2").addsBOS)
         try compare(t, "hf-llama3.ids", parseSpecial: true)
     }
 

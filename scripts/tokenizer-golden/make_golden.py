@@ -95,7 +95,7 @@ PATTERNS = {
 
 
 def hf_outputs(strings, corpus):
-    from tokenizers import Tokenizer, Regex, decoders, models, pre_tokenizers, trainers
+    from tokenizers import Tokenizer, Regex, decoders, models, pre_tokenizers, processors, trainers
     for name in ["gpt2", "llama3", "qwen2"]:
         tok = Tokenizer(models.BPE(ignore_merges=(name == "llama3")))
         if name == "gpt2":
@@ -110,12 +110,20 @@ def hf_outputs(strings, corpus):
                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet(),
                                       special_tokens=["<|endoftext|>", "<|im_start|>", "<|im_end|>"])
         tok.train_from_iterator(corpus, trainer=trainer)
+        config = {"eos_token": "<|endoftext|>",
+                  "chat_template": "{% for m in messages %}{{'<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n'}}{% endfor %}"}
+        if name == "llama3":
+            # As Llama 3 exports do: BOS comes from the post-processor, not tokenizer_config.
+            bos = "<|endoftext|>"
+            tok.post_processor = processors.TemplateProcessing(
+                single=f"{bos} $A", pair=f"{bos} $A {bos} $B", special_tokens=[(bos, tok.token_to_id(bos))])
+        else:
+            config["add_bos_token"] = False
         folder = os.path.join(OUT, f"hf-{name}")
         os.makedirs(folder, exist_ok=True)
         tok.save(os.path.join(folder, "tokenizer.json"))
         with open(os.path.join(folder, "tokenizer_config.json"), "w") as f:
-            json.dump({"add_bos_token": False, "eos_token": "<|endoftext|>",
-                       "chat_template": "{% for m in messages %}{{'<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n'}}{% endfor %}"}, f)
+            json.dump(config, f)
         # HF always splits out added tokens; the Swift test compares with parseSpecial on.
         rows = [tok.encode(s, add_special_tokens=False).ids for s in strings]
         write_ids(os.path.join(OUT, f"hf-{name}.ids"), rows)
