@@ -20,6 +20,10 @@ typedef struct {
 size_t ck_act_row_bytes(int64_t n);
 // Quantizes `n` floats into the row at `dst` (laid out qs | d | s16 | e) and returns its view.
 ck_act ck_quantize_act(const float *x, void *dst, int64_t n);
+// The Q8_K-style variant for Q4_K/Q6_K weights (one scale per 256 values), same layout.
+ck_act ck_quantize_act_k(const float *x, void *dst, int64_t n);
+// The quantizer that matches llama.cpp for weights of `type`.
+ck_act ck_quantize_act_for(ck_type type, const float *x, void *dst, int64_t n);
 ck_act ck_act_view(const void *row, int64_t n);
 
 // Most activation rows a kernel call handles at once (a tile reuses each weight block for

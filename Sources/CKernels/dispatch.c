@@ -64,11 +64,10 @@ static float dot_with(ck_kernels k, ck_type type, const void *w, const float *x,
     } else if (k.qdot) {
         void *buf = aligned_alloc(64, ck_act_row_bytes(n));
         if (!buf) return 0;
-        ck_act a = ck_quantize_act(x, buf, n);
+        ck_act a = ck_quantize_act_for(type, x, buf, n);
         k.qdot(n, w, &a, 1, &out);
         free(buf);
     }
-    (void)type;
     return out;
 }
 

@@ -41,7 +41,7 @@ static void quantize_rows_task(void *raw, int ith, int nth) {
     int64_t begin, end;
     ck_split(job->rows, ith, nth, &begin, &end);
     for (int64_t r = begin; r < end; r++) {
-        ck_quantize_act(job->x + r * job->n_in, job->act + r * job->act_row_bytes, job->n_in);
+        ck_quantize_act_for(job->type, job->x + r * job->n_in, job->act + r * job->act_row_bytes, job->n_in);
     }
 }
 

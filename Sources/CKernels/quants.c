@@ -130,7 +130,7 @@ void ck_dequantize_row(ck_type type, const void *src, float *dst, int64_t n) {
     }
 }
 
-// Round half away from zero, as GGML's reference quantizers (and gguf-py's np_roundf) do.
+// Round half away from zero, as GGML's reference quantizer (and gguf-py's np_roundf) does.
 static inline float round_away(float x) { return roundf(x); }
 
 void ck_quantize_row_q8_0(const float *src, void *dst, int64_t n) {
@@ -164,6 +164,9 @@ ck_act ck_act_view(const void *row, int64_t n) {
     return a;
 }
 
+// Quantizes activations for Q8_0/Q4_0 weights exactly as ggml-cpu does on x86 (so results
+// match llama.cpp's): per 32 values, scale d = amax/127 stored rounded to float16, values
+// round-to-nearest-even(x * 127/amax) from the unrounded scale.
 ck_act ck_quantize_act(const float *x, void *dst, int64_t n) {
     uint8_t *p = dst;
     int8_t *qs = (int8_t *)p;
@@ -174,12 +177,12 @@ ck_act ck_quantize_act(const float *x, void *dst, int64_t n) {
         const float *v = x + 32 * blk;
         float amax = 0;
         for (int j = 0; j < 32; j++) amax = fmaxf(amax, fabsf(v[j]));
-        float scale = amax / 127.0f;
-        float inv = scale != 0 ? 1.0f / scale : 0.0f;
+        float inv = amax != 0 ? 127.0f / amax : 0.0f;
+        float scale = ck_f16_to_f32(ck_f32_to_f16(amax / 127.0f));
         d[blk] = scale;
         int sum_lo = 0, sum_hi = 0;
         for (int j = 0; j < 32; j++) {
-            int q = (int)round_away(v[j] * inv);
+            int q = (int)lrintf(v[j] * inv);
             qs[32 * blk + j] = (int8_t)q;
             if (j < 16) sum_lo += q; else sum_hi += q;
         }
@@ -188,6 +191,51 @@ ck_act ck_quantize_act(const float *x, void *dst, int64_t n) {
         e[blk] = 128.0f * scale * (float)(sum_lo + sum_hi);
     }
     return ck_act_view(dst, n);
+}
+
+// Round to nearest, ties to even, as ggml's nearest_int (|x| well below 2^22).
+static inline int nearest_even(float x) { return (int)lrintf(x); }
+
+// Quantizes activations for Q4_K/Q6_K weights as ggml's Q8_K does (so results match
+// llama.cpp's): one float scale per 256 values, d = 1/iscale with iscale = -127/m, m the value
+// of largest magnitude (with its sign), q = nearest_even(iscale * x) capped at 127. The scale
+// is repeated for the 8 blocks of 32 so the kernels read it like ck_quantize_act's.
+ck_act ck_quantize_act_k(const float *x, void *dst, int64_t n) {
+    uint8_t *p = dst;
+    int8_t *qs = (int8_t *)p;
+    float *d = (float *)(p + n);
+    int16_t *s16 = (int16_t *)(p + n + (n / 32) * 4);
+    float *e = (float *)(p + n + (n / 32) * 4 + (n / 16) * 2);
+    for (int64_t blk = 0; blk < n / 256; blk++) {
+        const float *v = x + 256 * blk;
+        float amax = 0, max = 0;
+        for (int j = 0; j < 256; j++) {
+            if (fabsf(v[j]) > amax) { amax = fabsf(v[j]); max = v[j]; }
+        }
+        float scale = 0, iscale = 0;
+        if (amax != 0) {
+            iscale = -127.0f / max;
+            scale = 1.0f / iscale;
+        }
+        for (int j = 0; j < 256; j++) {
+            int q = nearest_even(iscale * v[j]);
+            qs[256 * blk + j] = (int8_t)(q < 127 ? q : 127);
+        }
+        for (int sub = 0; sub < 16; sub++) {
+            int sum = 0;
+            for (int j = 0; j < 16; j++) sum += qs[256 * blk + 16 * sub + j];
+            s16[16 * blk + sub] = (int16_t)sum;
+        }
+        for (int a = 0; a < 8; a++) {
+            d[8 * blk + a] = scale;
+            e[8 * blk + a] = 128.0f * scale * (float)(s16[16 * blk + 2 * a] + s16[16 * blk + 2 * a + 1]);
+        }
+    }
+    return ck_act_view(dst, n);
+}
+
+ck_act ck_quantize_act_for(ck_type type, const float *x, void *dst, int64_t n) {
+    return (type == CK_Q4_K || type == CK_Q6_K) ? ck_quantize_act_k(x, dst, n) : ck_quantize_act(x, dst, n);
 }
 
 // ---- Scalar kernels --------------------------------------------------------------------------

@@ -31,7 +31,7 @@ final class KernelFormatTests: XCTestCase {
                         let want = f.y[xr * f.rows + r]
                         let w = f.dequantized[r * f.columns ..< (r + 1) * f.columns]
                         let tolerance = integer
-                            ? KernelFixtures.activationQuantizationBound(w: w, x: x[...])
+                            ? KernelFixtures.activationQuantizationBound(w: w, x: x[...], format: f.format)
                             : zip(w, x).map { abs($0 * $1) }.reduce(0, +) * 2e-6 + 1e-6
                         let (fast, scalar) = f.bytes.withUnsafeBytes { raw -> (Float, Float) in
                             let row = raw.baseAddress! + r * f.rowBytes

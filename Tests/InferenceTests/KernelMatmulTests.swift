@@ -39,7 +39,7 @@ final class KernelMatmulTests: XCTestCase {
             for o in 0..<f.rows {
                 let w = f.dequantized[o * f.columns ..< (o + 1) * f.columns]
                 tolerances[xr * f.rows + o] = integer
-                    ? KernelFixtures.activationQuantizationBound(w: w, x: xs)
+                    ? KernelFixtures.activationQuantizationBound(w: w, x: xs, format: f.format)
                     : zip(w, xs).map { abs($0 * $1) }.reduce(0, +) * 2e-6 + 1e-6
             }
         }

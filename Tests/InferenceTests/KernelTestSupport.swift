@@ -81,16 +81,21 @@ enum KernelFixtures {
         }
     }
 
-    /// Bound on |integer-kernel dot − exact dot| from quantizing x to 8-bit blocks of 32:
-    /// each x value moves by at most half its block's step (amax/127/2), so the dot moves by at
-    /// most Σ_block step/2 · Σ|w| over the block; plus float rounding slack.
-    static func activationQuantizationBound(w: ArraySlice<Float>, x: ArraySlice<Float>) -> Float {
+    /// Bound on |integer-kernel dot − exact dot| from quantizing x to 8 bits the way llama.cpp
+    /// does: each x value moves by at most half a step plus the float16 rounding of the step
+    /// (Q8_0/Q4_0: step amax/127 per 32 values, stored as float16: ≤ 0.5 + 127·2⁻¹¹ steps;
+    /// Q4_K/Q6_K: step amax/127 per 256 values, float32), times Σ|w| over the block; plus
+    /// float rounding slack.
+    static func activationQuantizationBound(w: ArraySlice<Float>, x: ArraySlice<Float>, format: WeightFormat) -> Float {
         let w = Array(w), x = Array(x)
+        let kQuant = format == .q4_K || format == .q6_K
+        let blockSize = kQuant ? 256 : 32
+        let steps: Float = kQuant ? 0.5 : 0.5 + 127.0 / 2048.0
         var bound: Float = 0, magnitude: Float = 0
-        for start in stride(from: 0, to: x.count, by: 32) {
-            let block = start..<min(start + 32, x.count)
+        for start in stride(from: 0, to: x.count, by: blockSize) {
+            let block = start..<min(start + blockSize, x.count)
             let amax = block.map { abs(x[$0]) }.max() ?? 0
-            bound += amax / 127 / 2 * block.map { abs(w[$0]) }.reduce(0, +)
+            bound += amax / 127 * steps * block.map { abs(w[$0]) }.reduce(0, +)
             magnitude += block.map { abs(w[$0] * x[$0]) }.reduce(0, +)
         }
         return bound * 1.01 + magnitude * 1e-5 + 1e-6

@@ -6,9 +6,11 @@
 // scalar only).
 //
 // Integer-quantized weights (Q8_0, Q4_0, Q4_K, Q6_K) are multiplied against activations that
-// are themselves quantized on the fly to 8-bit blocks of 32 (one float scale per block, plus
-// the integer sums of each 16 values, which the offset terms of Q4_0/Q4_K/Q6_K need) — the
-// same idea as llama.cpp's Q8_0/Q8_K activation quantization — and accumulated in integers.
+// are themselves quantized on the fly to 8 bits exactly as llama.cpp (ggml-cpu on x86) does —
+// Q8_0-style blocks of 32 with a float16-rounded scale for Q8_0/Q4_0 weights, Q8_K-style
+// blocks of 256 for Q4_K/Q6_K — plus the integer sums of each 16 values (for the offset terms
+// of Q4_0/Q4_K/Q6_K), and accumulated in integers, so results agree with llama.cpp's up to
+// float summation order.
 #ifndef CKERNELS_H
 #define CKERNELS_H
 
