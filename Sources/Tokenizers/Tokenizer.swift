@@ -35,9 +35,8 @@ public final class Tokenizer: Sendable {
     public let addsBOS: Bool
     public let source: String
 
-    /// Token → id keyed by UTF-8 bytes: Swift `String` keys would treat canonically
-    /// equivalent spellings (U+1F71 and U+03AC) as one token.
-    private let ids: [[UInt8]: TokenID]
+    /// Token → id, compared byte for byte (see `TokenKey`).
+    private let ids: [TokenKey: TokenID]
     private let unknownID: TokenID?
     private let bpe: BPEMerger?
     private let spm: SentencePieceMerger?
@@ -66,9 +65,9 @@ public final class Tokenizer: Sendable {
         source = data.source
         tokens = data.tokens
         tokenTypes = data.tokenTypes
-        var map: [[UInt8]: TokenID] = [:]
+        var map: [TokenKey: TokenID] = [:]
         map.reserveCapacity(n)
-        for (i, t) in data.tokens.enumerated() where map[Array(t.utf8)] == nil { map[Array(t.utf8)] = TokenID(i) }
+        for (i, t) in data.tokens.enumerated() where map[TokenKey(t)] == nil { map[TokenKey(t)] = TokenID(i) }
         ids = map
         bosID = data.bosID.map(TokenID.init)
         eosID = data.eosID.map(TokenID.init)
@@ -83,8 +82,8 @@ public final class Tokenizer: Sendable {
             list.reserveCapacity(data.merges.count)
             for m in data.merges {
                 // Merges whose parts or result are not tokens can never apply; skip them.
-                guard let l = map[Array(m.left.utf8)], let r = map[Array(m.right.utf8)],
-                      let merged = map[Array(m.left.utf8) + Array(m.right.utf8)] else { continue }
+                guard let l = map[TokenKey(m.left)], let r = map[TokenKey(m.right)],
+                      let merged = map[TokenKey(m.left + m.right)] else { continue }
                 list.append((l, r, merged))
             }
             return list
@@ -96,7 +95,7 @@ public final class Tokenizer: Sendable {
                 throw TokenizerError("\(data.source): unsupported pre-tokenizer \"\(data.preTokenizer)\" (supported: gpt-2, llama-bpe, qwen2)")
             }
             algorithm = .byteLevelBPE(pattern)
-            let byteTokens = (0..<256).map { map[Array(String(ByteLevel.byteToScalar[$0]).utf8)] ?? -1 }
+            let byteTokens = (0..<256).map { map[TokenKey(String(ByteLevel.byteToScalar[$0]))] ?? -1 }
             bpe = BPEMerger(merges: rankedMerges(), byteTokens: byteTokens)
             spm = nil
             spmRanked = nil
@@ -110,7 +109,7 @@ public final class Tokenizer: Sendable {
         case .sentencePiece:
             algorithm = .sentencePiece
             let byteTokens: [Int32] = (0..<256).map { b in
-                map[Array(String(format: "<0x%02X>", b).utf8)] ?? (b < 0x80 ? map[[UInt8(b)]] ?? -1 : -1)
+                map[TokenKey(String(format: "<0x%02X>", b))] ?? (b < 0x80 ? map[TokenKey(String(UnicodeScalar(UInt8(b))))] ?? -1 : -1)
             }
             if data.scores.count == n {
                 // GGUF: llama.cpp's score-driven merging.
@@ -154,7 +153,7 @@ public final class Tokenizer: Sendable {
     }
 
     /// The id of a token spelled exactly `text` (in the vocabulary's own spelling).
-    public func id(of text: String) -> TokenID? { ids[Array(text.utf8)] }
+    public func id(of text: String) -> TokenID? { ids[TokenKey(text)] }
 
     // MARK: - Encoding
 
@@ -233,7 +232,7 @@ public final class Tokenizer: Sendable {
             for r in preTokenize(scalars, pattern: pattern) {
                 word.removeAll(keepingCapacity: true)
                 for s in scalars[r] { word.append(contentsOf: UTF8.encode(s)!) }
-                if ignoreMerges, let id = ids[Array(ByteLevel.encode(word).utf8)] {
+                if ignoreMerges, let id = ids[TokenKey(ByteLevel.encode(word))] {
                     out.append(id)
                     continue
                 }
@@ -253,7 +252,7 @@ public final class Tokenizer: Sendable {
                 // Start from single characters; characters outside the vocabulary fall back
                 // to their UTF-8 bytes as <0xNN> tokens.
                 let chars = Array(String(decoding: text, as: UTF8.self).unicodeScalars)
-                let initial = chars.map { ids[Array(String($0).utf8)] ?? -1 }
+                let initial = chars.map { ids[TokenKey(String($0))] ?? -1 }
                 for (start, id) in spmRanked.merge(initial) {
                     if id >= 0 {
                         out.append(id)
