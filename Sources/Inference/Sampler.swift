@@ -89,7 +89,25 @@ public struct Sampler: Sendable {
         return top.map { (Int32($0.0), Double($0.1) - logZ) }
     }
 
-    /// Temperature, then top-k, top-p and min-p, then one draw from what remains.
+    /// A subset of `candidates` that surely contains the top-k / top-p survivors, so only it
+    /// needs sorting (a 150k-token vocabulary sorted per token per sample would cost more than
+    /// the model's step). Every token left out weighs less than every token kept, so the kept
+    /// set holds the same best-first prefix as the full sorted list.
+    static func likeliest(_ candidates: [(token: Int, weight: Double)], topK: Int, topP: Double) -> [(token: Int, weight: Double)] {
+        let total = candidates.reduce(0) { $0 + $1.weight }
+        var threshold = 1e-3   // weights are relative to the best token (which weighs 1)
+        while threshold > 1e-12 {
+            let kept = candidates.filter { $0.weight >= threshold }
+            let mass = kept.reduce(0) { $0 + $1.weight }
+            let enoughForK = topK > 0 && kept.count >= topK
+            let enoughForP = topK == 0 && mass >= topP * total
+            if enoughForK || enoughForP || kept.count == candidates.count { return kept }
+            threshold *= 1e-3
+        }
+        return candidates
+    }
+
+    /// Temperature, then min-p, top-k and top-p, then one draw from what remains.
     private mutating func draw(_ logits: UnsafeBufferPointer<Float>) -> Int {
         let p = parameters
         let inverseT = 1.0 / p.temperature
@@ -105,12 +123,15 @@ public struct Sampler: Sendable {
         }
         let needsOrder = p.topK > 0 || p.topP < 1
         if needsOrder {
+            // Top-p's mass is the whole distribution's, or the top-k survivors' when both apply.
+            let fullMass = candidates.reduce(0) { $0 + $1.weight }
+            candidates = Sampler.likeliest(candidates, topK: p.topK, topP: p.topP)
             candidates.sort { $0.weight != $1.weight ? $0.weight > $1.weight : $0.token < $1.token }
             if p.topK > 0 && candidates.count > p.topK {
                 candidates.removeSubrange(p.topK...)
             }
             if p.topP < 1 {
-                let total = candidates.reduce(0) { $0 + $1.weight }
+                let total = p.topK > 0 ? candidates.reduce(0) { $0 + $1.weight } : fullMass
                 var cumulative = 0.0
                 var keep = candidates.count
                 for (i, c) in candidates.enumerated() {

@@ -53,6 +53,23 @@ final class SamplerTests: XCTestCase {
         XCTAssertEqual(Set(choose(logits, SamplingParameters(temperature: 1, topP: 0.5, topK: 2, minP: 0.3, seed: 1), draws: 500)), [3])
     }
 
+    func testTopPOverALargeVocabularyCountsTheWholeTail() {
+        // One token at logit 0 and 5 000 at -8 (each e^-8 ≈ 3.4e-4 of the best, 1.68 together):
+        // top-p 0.5 needs the best token plus part of the tail, so the best is drawn ~75%.
+        var logits = [Float](repeating: -8, count: 5_001)
+        logits[0] = 0
+        let draws = choose(logits, SamplingParameters(temperature: 1, topP: 0.5, seed: 3), draws: 600)
+        let best = Double(draws.filter { $0 == 0 }.count) / 600
+        let fullMass = 1 + 5_000 * exp(-8.0)
+        XCTAssertEqual(best, 1 / (0.5 * fullMass), accuracy: 0.06)
+        // And when the head holds the mass, only the head is drawn.
+        var peaked = [Float](repeating: -30, count: 5_000)
+        peaked[7] = 0
+        peaked[9] = -0.5
+        XCTAssertEqual(Set(choose(peaked, SamplingParameters(temperature: 1, topP: 0.9, seed: 3), draws: 200)), [7, 9])
+        XCTAssertEqual(Set(choose(peaked, SamplingParameters(temperature: 1, topK: 1, seed: 3), draws: 20)), [7])
+    }
+
     func testTopLogprobsAreSortedAndNormalised() {
         let logits: [Float] = [0, log(2), log(3), log(4)]
         let top = logits.withUnsafeBufferPointer { Sampler.topLogprobs($0, k: 3) }
