@@ -9,6 +9,7 @@ enum CommandRegistry {
         ModelInfoCommand.command,
         TokenizeCommand.command,
         GenerateCommand.command,
+        BenchCommand.command,
     ]
 
     static func find(_ name: String) -> Command? {
