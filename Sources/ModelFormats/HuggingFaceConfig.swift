@@ -59,7 +59,7 @@ enum HuggingFaceConfig {
             }
         }
         let tie = jsonBool(obj["tie_word_embeddings"]) ?? false
-        let config = ModelConfig(
+        var config = ModelConfig(
             architecture: arch,
             vocabSize: try int("vocab_size"),
             hiddenSize: hidden,
@@ -77,6 +77,10 @@ enum HuggingFaceConfig {
             // Qwen2 always has q/k/v biases; others say so with attention_bias.
             attentionBias: arch == .qwen2 || (jsonBool(obj["attention_bias"]) ?? false),
             qkNorm: arch == .qwen3)
+        if let w = jsonInt(obj["sliding_window"]), w > 0,
+           arch == .mistral || (jsonBool(obj["use_sliding_window"]) ?? false) {
+            config.slidingWindow = w
+        }
         return (config, tie)
     }
 

@@ -60,6 +60,9 @@ public struct ModelConfig: Sendable, Equatable {
     public var attentionBias: Bool
     /// Per-head RMSNorm on q and k before RoPE (Qwen3): `blk.N.attn_q_norm.weight` etc. exist.
     public var qkNorm: Bool
+    /// Attention limited to the last N positions (Mistral v0.1 `sliding_window`, Qwen2 with
+    /// `use_sliding_window`); nil for full attention. Only matters for contexts longer than N.
+    public var slidingWindow: Int? = nil
 
     public init(architecture: Architecture, vocabSize: Int, hiddenSize: Int, intermediateSize: Int,
                 layerCount: Int, headCount: Int, kvHeadCount: Int, headDim: Int, contextLength: Int,

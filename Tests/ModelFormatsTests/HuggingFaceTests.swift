@@ -78,6 +78,11 @@ final class HuggingFaceTests: XCTestCase {
         XCTAssertFalse(m.config.tiedEmbeddings)
         XCTAssertEqual(m.tensor("output.weight")?.shape, [12, 8])
         XCTAssertEqual(m.tensors.count, 15)
+        XCTAssertNil(m.config.slidingWindow)
+        let mistral = makeFolder(modelType: "mistral", extra: #", "sliding_window": 4096"#)
+        XCTAssertEqual(try HuggingFaceConfig.read(path: mistral + "/config.json").0.slidingWindow, 4096)
+        let qwen = makeFolder(modelType: "qwen2", extra: #", "sliding_window": 4096, "use_sliding_window": false"#)
+        XCTAssertNil(try HuggingFaceConfig.read(path: qwen + "/config.json").0.slidingWindow)
     }
 
     func testLlama3RopeScalingAndHeadDim() throws {

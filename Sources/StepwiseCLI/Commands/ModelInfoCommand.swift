@@ -60,8 +60,8 @@ enum ModelInfoCommand {
             tokenizerLine = "\(kind), \(tok.vocabularySize) tokens, bos \(named(tok.bosID))\(tok.addsBOS ? " (added)" : ""), eos \(named(tok.eosID))"
             let others = tok.endOfGeneration.subtracting(tok.eosID.map { [$0] } ?? []).sorted()
             if !others.isEmpty { tokenizerLine += ", also stops on " + others.map { named($0) }.joined(separator: ", ") }
-            tokenizerJSON = ["kind": kind, "vocabulary": tok.vocabularySize, "bos": tok.bosID.map(Int.init) as Any,
-                             "eos": tok.eosID.map(Int.init) as Any, "addsBOS": tok.addsBOS,
+            tokenizerJSON = ["kind": kind, "vocabulary": tok.vocabularySize, "bos": tok.bosID.map { Int($0) as Any } ?? NSNull(),
+                             "eos": tok.eosID.map { Int($0) as Any } ?? NSNull(), "addsBOS": tok.addsBOS,
                              "endOfGeneration": tok.endOfGeneration.sorted().map(Int.init)]
         } catch {
             tokenizerLine = "unavailable: \(oneLine(error))"
@@ -86,14 +86,15 @@ enum ModelInfoCommand {
                 "intermediate": c.intermediateSize, "heads": c.headCount, "kvHeads": c.kvHeadCount, "headDim": c.headDim,
                 "vocabulary": c.vocabSize, "contextLength": c.contextLength, "ropeTheta": Double(c.ropeTheta),
                 "ropeLayout": c.ropeLayout == .halfSplit ? "half-split" : "adjacent-pairs",
-                "ropeScaling": c.ropeScaling.map { $0.kind.rawValue } as Any,
+                "ropeScaling": c.ropeScaling.map { $0.kind.rawValue as Any } ?? NSNull(),
                 "rmsNormEps": Double(c.rmsNormEps), "tiedEmbeddings": c.tiedEmbeddings,
                 "attentionBias": c.attentionBias, "qkNorm": c.qkNorm, "parameters": parameters,
+                "slidingWindow": c.slidingWindow.map { $0 as Any } ?? NSNull(),
                 "tensorTypes": Dictionary(uniqueKeysWithValues: m.typeCounts.map { ($0.0.name, $0.1) }),
                 "unsupportedTypes": unsupported.map(\.name),
                 "tokenizer": tokenizerJSON, "template": templateLine,
                 "memory": ["context": context, "batch": batch, "weights": mem.weightBytes, "kvCache": mem.kvCacheBytes,
-                           "activations": mem.activationBytes, "total": mem.totalBytes, "available": available as Any],
+                           "activations": mem.activationBytes, "total": mem.totalBytes, "available": available.map { $0 as Any } ?? NSNull()],
             ]
             let data = try JSONSerialization.data(withJSONObject: obj, options: [.sortedKeys, .withoutEscapingSlashes])
             console.out(String(decoding: data, as: UTF8.self))
@@ -103,6 +104,7 @@ enum ModelInfoCommand {
         if c.tiedEmbeddings { extras.append("tied embeddings") }
         if c.attentionBias { extras.append("q/k/v bias") }
         if c.qkNorm { extras.append("q/k norm") }
+        if let w = c.slidingWindow { extras.append("sliding window \(w)") }
         let rope = "rope θ=\(format(c.ropeTheta)) \(c.ropeLayout == .halfSplit ? "half-split" : "adjacent pairs")"
             + (c.ropeScaling.map { ", \($0.kind.rawValue) scaling ×\(format($0.factor))" } ?? "")
         let lines: [(String, String)] = [
