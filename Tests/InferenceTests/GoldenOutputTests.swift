@@ -9,10 +9,12 @@ import XCTest
 /// standard deviation of about 10). Measured on this machine in brackets.
 /// - F32 GGUF, HF F32, HF BF16: 1e-3 [≤ 7e-5] — the same arithmetic up to summation order.
 /// - F16: 0.05 [≤ 0.025] — llama.cpp rounds activations to F16 for F16 weights; we keep F32.
-/// - Q8_0: 1.0 [≤ 0.69]; Q4_K (Q4_K_M, with Q6_K tensors): 2.0 [≤ 1.39]. Both sides quantize
-///   activations to 8 bits, llama.cpp in its own blocking (Q8_K for K-quants), so the rounding
-///   noise differs; for scale, Q8_0 itself moves the logits by ~0.8 from F32. A wrong block
-///   layout or scale shows up as differences of 10 and more.
+/// - Q8_0: 0.05 [≤ 0.018, mostly ≤ 1e-4]: activations are quantized to 8 bits exactly as
+///   ggml-cpu does (FP16 block scales, round to even), so only summation order differs.
+/// - Q4_K (Q4_K_M, with Q6_K tensors): 1.0 [prompt ≤ 3e-5; decode ≤ 0.70]: one-row (decode)
+///   steps still differ from llama.cpp on two of the three fixtures — under investigation in
+///   the backend; the prompt path, many rows per step, agrees to 3e-5.
+///   A wrong block layout or scale shows up as differences of 10 and more.
 ///
 /// Greedy: at every decode step where the reference's top-2 margin exceeds twice the tolerance
 /// (so no allowed difference could reorder them), our argmax after the reference's prefix is the
@@ -23,7 +25,7 @@ import XCTest
 final class GoldenOutputTests: XCTestCase {
     static let tolerance: [String: Float] = [
         "f32": 1e-3, "hf-f32": 1e-3, "hf-bf16": 1e-3,
-        "f16": 0.05, "q8_0": 1.0, "q4_k": 2.0,
+        "f16": 0.05, "q8_0": 0.05, "q4_k": 1.0,
     ]
 
     private func check(_ arch: String, _ kind: String, file: StaticString = #filePath, line: UInt = #line) throws {
