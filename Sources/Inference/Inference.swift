@@ -1,1 +1,0 @@
-// Inference: work in progress; see the module's issue.
