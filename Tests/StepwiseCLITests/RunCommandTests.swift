@@ -23,7 +23,7 @@ final class RunCommandTests: XCTestCase {
     override func setUpWithError() throws {
         scratch = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-run-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: scratch, withIntermediateDirectories: true)
-        try writeShortPrompts(to: scratch.appendingPathComponent("prompts"))
+        try Self.writeShortPrompts(to: scratch.appendingPathComponent("prompts"))
     }
 
     override func tearDownWithError() throws {
@@ -32,7 +32,7 @@ final class RunCommandTests: XCTestCase {
 
     /// Prompt overrides short enough for a 256-token context (the built-in few-shot prompts are
     /// longer than that), covering every prompt the run uses with raw and chat layouts.
-    func writeShortPrompts(to dir: URL) throws {
+    static func writeShortPrompts(to dir: URL) throws {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         var files: [String: String] = [
             "generate-gsm8k": "Q: {problem}\nA:",

@@ -74,37 +74,9 @@ enum RunCommand {
 
     static func run(_ argv: [String]) throws -> Int32 {
         let plan = try makePlan(argv)
-
-        // The model and its chat layout.
-        let model = try readingInput { try LoadedModel.load(path: plan.modelPath, options: ModelLoadOptions(threads: plan.threads)) }
-        let template: ChatTemplate?
-        if let name = plan.template {
-            template = ChatTemplate(format: try readingInput { try ChatFormat.named(name) })
-        } else if let own = model.file.chatTemplate {
-            template = try readingInput {
-                do { return try ChatTemplate.detect(template: own) } catch { throw CLIError.badInput("\(plan.modelPath): \(oneLine(error))") }
-            }
-        } else {
-            template = nil
-        }
-        let samples = plan.configuration.samples
-        let options = EngineOptions(contextLength: plan.context, maxSequences: max(plan.batch ?? 16, samples))
-        let engine = try readingInput { try InProcessLoopEngine(model: model, options: options, template: template) }
-
-        // The journal: new, or the one to resume.
-        let header = JournalHeader(model: plan.modelPath, backend: "in-process", dataset: plan.datasetName,
-                                   settings: plan.configuration.settings.merging(
-                                       ["template": template?.format.rawValue ?? "raw"]) { a, _ in a })
-        let (writer, contents) = try readingInput { try JournalWriter.openOrCreate(at: plan.out, header: header) }
-        for w in contents.warnings { console.err("stepwise: warning: \(w)") }
+        let (engine, template) = try startEngine(plan)
+        let (writer, contents) = try openJournal(plan, template: template)
         if !contents.events.isEmpty {
-            if let d = contents.header.dataset, d != plan.datasetName {
-                throw CLIError.badInput("\(plan.out.path): this session ran on \(d), not \(plan.datasetName); give another --out")
-            }
-            let changed = header.settings.keys.sorted().filter { contents.header.settings[$0] != nil && contents.header.settings[$0] != header.settings[$0] }
-            if !changed.isEmpty {
-                console.err("stepwise: warning: resuming \(plan.out.path) with different settings (\(changed.joined(separator: ", "))); finished work is kept as it is")
-            }
             console.out("resuming \(plan.out.path): \(contents.events.count) events already journaled")
         }
 
@@ -151,6 +123,47 @@ enum RunCommand {
         }
         console.out("session: \(plan.out.path)")
         return 0
+    }
+
+    // MARK: Engine and journal (shared with the live workbench)
+
+    /// Loads the model, picks its chat layout (`--template`, else the model's own, else raw)
+    /// and starts the engine.
+    static func startEngine(_ plan: Plan, onEvent: (@Sendable () -> Void)? = nil) throws -> (InProcessLoopEngine, ChatTemplate?) {
+        let model = try readingInput { try LoadedModel.load(path: plan.modelPath, options: ModelLoadOptions(threads: plan.threads)) }
+        let template: ChatTemplate?
+        if let name = plan.template {
+            template = ChatTemplate(format: try readingInput { try ChatFormat.named(name) })
+        } else if let own = model.file.chatTemplate {
+            template = try readingInput {
+                do { return try ChatTemplate.detect(template: own) } catch { throw CLIError.badInput("\(plan.modelPath): \(oneLine(error))") }
+            }
+        } else {
+            template = nil
+        }
+        let options = EngineOptions(contextLength: plan.context, maxSequences: max(plan.batch ?? 16, plan.configuration.samples))
+        let engine = try readingInput { try InProcessLoopEngine(model: model, options: options, template: template, onEvent: onEvent) }
+        return (engine, template)
+    }
+
+    /// The session journal: created, or opened to resume (refused when it ran on another
+    /// dataset; a warning when the settings differ).
+    static func openJournal(_ plan: Plan, template: ChatTemplate?) throws -> (JournalWriter, JournalContents) {
+        let header = JournalHeader(model: plan.modelPath, backend: "in-process", dataset: plan.datasetName,
+                                   settings: plan.configuration.settings.merging(
+                                       ["template": template?.format.rawValue ?? "raw"]) { a, _ in a })
+        let (writer, contents) = try readingInput { try JournalWriter.openOrCreate(at: plan.out, header: header) }
+        for w in contents.warnings { console.err("stepwise: warning: \(w)") }
+        if !contents.events.isEmpty {
+            if let d = contents.header.dataset, d != plan.datasetName {
+                throw CLIError.badInput("\(plan.out.path): this session ran on \(d), not \(plan.datasetName); give another --out")
+            }
+            let changed = header.settings.keys.sorted().filter { contents.header.settings[$0] != nil && contents.header.settings[$0] != header.settings[$0] }
+            if !changed.isEmpty {
+                console.err("stepwise: warning: resuming \(plan.out.path) with different settings (\(changed.joined(separator: ", "))); finished work is kept as it is")
+            }
+        }
+        return (writer, contents)
     }
 
     // MARK: Arguments

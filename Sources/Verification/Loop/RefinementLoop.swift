@@ -194,6 +194,12 @@ public final class RefinementLoop: @unchecked Sendable {
 
     // MARK: Interactive steps (the workbench's keys)
 
+    /// Journals the problems the session does not hold yet, so a front end shows them before
+    /// any work starts.
+    public func loadProblems(_ problems: [Problem]) throws {
+        for p in problems where state.problem(p.id) == nil { try emit(.problemLoaded(p)) }
+    }
+
     /// `count` more first attempts of a problem, numbered after the highest so far and seeded
     /// by the same rule, so they are what a larger `--samples` would have drawn.
     public func sampleMore(_ problem: Problem, count: Int) throws {

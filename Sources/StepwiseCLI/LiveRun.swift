@@ -1,0 +1,130 @@
+import Foundation
+import Journal
+import Reasoning
+import Terminal
+import Verification
+
+/// The live loop behind `stepwise tui --model PATH --dataset …`: the engine and the loop of
+/// `stepwise run`, driven by the workbench's keys instead of running straight through.
+///
+/// How the workbench uses it:
+/// - `LiveRun.start(argv, post:)` with the run options (as `stepwise run` takes them) and a
+///   closure that posts to the workbench's mailbox; it loads the model, opens or creates the
+///   journal (`--out`) and journals the problems. Open the workbench on `journal` afterwards,
+///   following the file: the loop appends finished work to it and the follower delivers it as
+///   session events, exactly as for a session another process writes.
+/// - Token deltas, sample starts/ends and the engine's state are posted as `UIInput.live`,
+///   warnings as `.notice` (none of them journaled).
+/// - Keys: `handle(key:problemID:selection:)` with `s`, `v`, `r`, `R` or a space.
+/// - On quit: `shutdown()` (cancels the step under way; the journal stays whole).
+final class LiveRun: @unchecked Sendable {
+    let live: LiveLoop
+    let journal: URL
+    let problems: [Problem]
+    private let engine: InProcessLoopEngine
+    private let post: @Sendable (UIInput) -> Void
+    private let status: StatusSource
+
+    /// Samples added by one press of `s`.
+    static let samplesPerPress = 1
+
+    private init(live: LiveLoop, journal: URL, problems: [Problem], engine: InProcessLoopEngine,
+                 post: @escaping @Sendable (UIInput) -> Void, status: StatusSource) {
+        self.live = live
+        self.journal = journal
+        self.problems = problems
+        self.engine = engine
+        self.post = post
+        self.status = status
+    }
+
+    static func start(_ argv: [String], post: @escaping @Sendable (UIInput) -> Void) throws -> LiveRun {
+        let plan = try RunCommand.makePlan(argv)
+        let (engine, template) = try RunCommand.startEngine(plan)
+        let (writer, contents) = try RunCommand.openJournal(plan, template: template)
+        let status = StatusSource(model: URL(fileURLWithPath: plan.modelPath).lastPathComponent, engine: engine)
+        let loop = try RefinementLoop(engine: engine, prompts: LoopPrompts(set: plan.prompts, chat: engine.usesChat),
+                                      configuration: plan.configuration, journal: writer, state: SessionState(contents),
+                                      observer: { event in
+                                          for input in LiveRun.inputs(for: event, status: status) { post(input) }
+                                      })
+        do {
+            try loop.loadProblems(plan.problems)
+        } catch {
+            throw CLIError.failure("\(plan.out.path): \(error)")
+        }
+        let live = LiveLoop(loop: loop, problems: plan.problems, onError: { post(.notice($0, isError: true)) })
+        post(.live(.engine(status.current(state: "idle"))))
+        return LiveRun(live: live, journal: plan.out, problems: plan.problems, engine: engine, post: post, status: status)
+    }
+
+    /// What the workbench shows of a loop event. Session events are left to the journal
+    /// follower (the loop has already appended them to the file).
+    static func inputs(for event: LoopEvent, status: StatusSource) -> [UIInput] {
+        switch event {
+        case .session:
+            return []
+        case .sampleStarted(let id, let problemID, let round, let parentID):
+            return [.live(.sampleStarted(id: id, problemID: problemID, round: round, parentID: parentID))]
+        case .token(let target, let text):
+            return [.live(.tokens(id: target, delta: text))]
+        case .sampleEnded(let id):
+            return [.live(.sampleEnded(id: id))]
+        case .progress(let p):
+            return [.live(.engine(status.current(state: p.phase == .done ? "idle" : "running")))]
+        case .warning(let message):
+            return [.notice(message, isError: true)]
+        }
+    }
+
+    /// A key of the live workbench, on the problem shown and the solutions selected. Returns
+    /// the status line to show, or nil when the key is not one of the loop's.
+    @discardableResult
+    func handle(key: Character, problemID: String, selection: [String]) -> String? {
+        switch key {
+        case "s":
+            live.submit(.sampleMore(problemID: problemID, count: Self.samplesPerPress))
+            return "sampling \(Self.samplesPerPress) more for \(problemID)"
+        case "v":
+            guard !selection.isEmpty else { return "select a solution to verify" }
+            live.submit(.verify(problemID: problemID, solutionIDs: selection))
+            return "verifying \(selection.count) solution\(selection.count == 1 ? "" : "s")"
+        case "r":
+            guard !selection.isEmpty else { return "select a solution to refine" }
+            live.submit(.refine(problemID: problemID, solutionIDs: selection))
+            return "refining \(selection.count) solution\(selection.count == 1 ? "" : "s") one round"
+        case "R":
+            live.submit(.runToLimit(problemID: problemID))
+            return "running \(problemID) to the round limit"
+        case " ":
+            live.paused.toggle()
+            let paused = live.paused
+            post(.live(.engine(status.current(state: paused ? "paused" : (live.pending > 0 ? "running" : "idle")))))
+            return paused ? "paused (the step under way finishes)" : "resumed"
+        default:
+            return nil
+        }
+    }
+
+    func shutdown() {
+        live.shutdown()
+        post(.live(.engine(status.current(state: "stopped"))))
+    }
+}
+
+/// The engine's state for the workbench header.
+final class StatusSource: Sendable {
+    let model: String
+    private let engine: InProcessLoopEngine
+
+    init(model: String, engine: InProcessLoopEngine) {
+        self.model = model
+        self.engine = engine
+    }
+
+    func current(state: String) -> EngineStatus {
+        let stats = engine.engine.statistics
+        return EngineStatus(state: state, tokensPerSecond: stats.recentGeneratedTokensPerSecond > 0 ? stats.recentGeneratedTokensPerSecond : nil,
+                            model: model, backend: "in-process")
+    }
+}
