@@ -107,3 +107,29 @@ final class GoldenOutputTests: XCTestCase {
         }
     }
 }
+
+/// `--quantize q8_0`: F32/BF16 checkpoints converted at load.
+final class QuantizeAtLoadTests: XCTestCase {
+    /// The HF F32 folders hold the same weights as the F32 GGUFs, so converting them at load
+    /// must give what llama.cpp's own Q8_0 conversion of those GGUFs gives.
+    func testF32CheckpointConvertedToQ8_0MatchesLlamaCppsQ8_0() throws {
+        for arch in ["llama", "qwen3"] {
+            let golden = try Fixtures.golden("\(arch)-q8_0")
+            let model = try Fixtures.model("\(arch)-hf-f32", options: ModelLoadOptions(quantize: .q8_0, threads: 2))
+            let run = try DirectRun(model: model, prompt: golden.prompt_ids, feed: Array(golden.greedy_ids.prefix(8)))
+            let diff = maxAbsDifference(run.promptLogits, golden.logits)
+            print("quantize-at-load \(arch)-hf-f32 vs llama.cpp \(arch)-q8_0: max |Δlogit| \(diff.value)")
+            XCTAssertLessThan(diff.value, 0.05, "\(arch), position \(diff.row)")
+        }
+    }
+
+    func testBF16CheckpointConvertsAndOtherTargetsAreRefused() throws {
+        let golden = try Fixtures.golden("llama-hf-bf16")
+        let model = try Fixtures.model("llama-hf-bf16", options: ModelLoadOptions(quantize: .q8_0, threads: 2))
+        let diff = maxAbsDifference(try DirectRun(model: model, prompt: golden.prompt_ids, feed: []).promptLogits, golden.logits).value
+        // Quantization moves these logits by ~0.8 (llama.cpp's Q8_0 does the same to the F32 model).
+        XCTAssertGreaterThan(diff, 1e-2)
+        XCTAssertLessThan(diff, 1.5)
+        XCTAssertThrowsError(try LoadedModel.load(path: Fixtures.modelPath("qwen3-f32"), options: ModelLoadOptions(quantize: .q4_K)))
+    }
+}
