@@ -168,7 +168,7 @@ final class RunCommandTests: XCTestCase {
         let expected = Self.keys(try JournalReader.read(reference).events)
         XCTAssertGreaterThan(expected.count, 40)
 
-        for cutAt in [expected.count / 4, expected.count * 3 / 4] {
+        for cutAt in [expected.count / 4, expected.count / 2] {
             let out = scratch.appendingPathComponent("killed-\(cutAt).jsonl")
             let runArgs = ["run"] + Array(arguments(out: out, samples: 2, rounds: 1).dropFirst()) + ["--template", "raw"]
             let victim = try start(runArgs)
