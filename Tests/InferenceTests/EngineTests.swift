@@ -115,6 +115,37 @@ final class EngineTests: XCTestCase {
         XCTAssertGreaterThan(scores[0].logprob, scores[1].logprob, "the greedy path is the likelier one")
     }
 
+    func testTextPromptsAndTheMailboxWakeUp() throws {
+        let golden = try Fixtures.golden(fixture)
+        let model = try Fixtures.model(fixture)
+        final class Counter: @unchecked Sendable {
+            let lock = NSLock()
+            var value = 0
+            func bump() { lock.lock(); value += 1; lock.unlock() }
+        }
+        let wakeUps = Counter()
+        let mailbox = EngineEventMailbox(onPost: { wakeUps.bump() })
+        let engine = try Engine(model: model, options: EngineOptions(contextLength: 128, maxSequences: 4), events: mailbox.sink)
+        defer { engine.shutdown() }
+        // Text is tokenized with the model's tokenizer: the same scores as the token ids.
+        let continuation = model.detokenize(Array(golden.greedy_ids.prefix(3)))
+        let byText = engine.submit(ScoringRequest(prompt: .text(golden.prompt), continuations: [.text(continuation)]))
+        let byTokens = engine.submit(ScoringRequest(prompt: .tokens(golden.prompt_ids),
+                                                    continuations: [.tokens(try model.tokenize(continuation, addBOS: false))]))
+        var scores: [RequestID: Double] = [:]
+        var events = 0
+        while scores.count < 2 {
+            guard let e = mailbox.next(timeout: 60) else { return XCTFail("timed out") }
+            events += 1
+            if case .scored(let id, let s) = e { scores[id] = s[0].logprob }
+        }
+        events += mailbox.collect(byTokens, timeout: 60).count + mailbox.collect(byText, timeout: 1).count
+        XCTAssertEqual(try XCTUnwrap(scores[byText]), try XCTUnwrap(scores[byTokens]), accuracy: 1e-6)
+        wakeUps.lock.lock()
+        XCTAssertGreaterThanOrEqual(wakeUps.value, events, "every event woke the consumer")
+        wakeUps.lock.unlock()
+    }
+
     func testCancelStopsARunningRequestAndTheEngineGoesOn() throws {
         let golden = try Fixtures.golden(fixture)
         let (engine, mailbox) = try makeEngine()
