@@ -6,6 +6,8 @@ enum CommandRegistry {
         ReportCommand.command,
         ArithDataCommand.command,
         ExportCommand.command,
+        TUICommand.command,
+        BenchUICommand.command,
         ModelInfoCommand.command,
         TokenizeCommand.command,
         GenerateCommand.command,

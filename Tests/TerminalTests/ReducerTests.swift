@@ -295,3 +295,17 @@ final class ReducerTests: XCTestCase {
         XCTAssertEqual(s.rows.last, .failed(message: "engine stopped", index: 0))
     }
 }
+
+final class LiveKeyTests: XCTestCase {
+    func testLiveKeysGoToTheLoopOnlyWhenOneIsAttached() throws {
+        var s = FixtureSession.state(try FixtureSession.busy())
+        XCTAssertEqual(Reducer.reduce(&s, .key(.char("s"))), [])
+        XCTAssertTrue(s.message?.text.hasPrefix("no engine") == true)
+        s.live = true
+        let sel = s.selectedSolution?.id
+        for c in "svrR " {
+            XCTAssertEqual(Reducer.reduce(&s, .key(.char(c))),
+                           [.live(LiveRequest(key: c, problemID: s.problem?.id, selectedSolutionID: sel))])
+        }
+    }
+}

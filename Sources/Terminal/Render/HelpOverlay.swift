@@ -20,6 +20,7 @@ public enum HelpOverlay {
         ("f", "filter: all, wrong, right, disagreement"),
         ("/", "search the session (Enter: next match)"),
         (":", "command line: threshold N, verifier K, export F, theme T, goto N"),
+        ("s v r R Space", "live run: sample, verify, refine, run to limit, pause"),
         ("mouse", "click selects a row, step or round; wheel scrolls"),
         ("? q Ctrl-C", "this help / quit"),
     ]

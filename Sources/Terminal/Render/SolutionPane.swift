@@ -17,10 +17,12 @@ enum SolutionPane {
             grid.put(" no solution selected", row: content.row, col: content.col, style: .dim, limit: content.right, ascii: s.ascii)
             return
         }
-        var detail = "\(sol.origin.label) · round \(sol.round) · step \(s.step + 1)/\(sol.steps.count)"
+        // Most useful first: the title is cut at the pane's edge.
+        var detail = "step \(s.step + 1)/\(sol.steps.count) · round \(sol.round)"
         if let a = sol.extractedAnswer { detail += " · answer \(a)" }
         if s.maximized { detail += " · Esc: back" }
-        grid.title(rect, "Solution \(sol.id)", focused: focused, ascii: s.ascii,
+        detail += " · \(sol.origin.label) · \(sol.id)"
+        grid.title(rect, "Solution", focused: focused, ascii: s.ascii,
                    detail: [Segment(s.ascii ? detail.replacingOccurrences(of: "·", with: "-") : detail, .text)])
         let parent = s.parentOfSelected
         let columns = Layout.solutionColumns(content, split: parent != nil)

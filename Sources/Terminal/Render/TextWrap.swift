@@ -34,7 +34,7 @@ public enum TextWrap {
             let w = ch == "\t" ? 1 : max(DisplayWidth.of(ch), ch.isWhitespace ? 1 : 0)
             if lineWidth + w > width {
                 if ch == " " {
-                    lines.append(line)
+                    lines.append(trimTrailing(line))
                     line = ""; lineWidth = 0; breakIndex = nil
                     continue
                 }
@@ -45,7 +45,7 @@ public enum TextWrap {
                     line = tail
                     lineWidth -= breakWidth
                 } else {
-                    lines.append(line)
+                    lines.append(trimTrailing(line))
                     line = ""
                     lineWidth = 0
                 }

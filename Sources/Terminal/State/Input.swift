@@ -72,5 +72,21 @@ public enum Effect: Equatable, Sendable {
     case export(format: String, path: String?)
     /// Load a theme by name or path and use it.
     case loadTheme(String)
+    /// A key for the live loop (`s` sample, `v` verify, `r` refine, `R` run to the round
+    /// limit, space pause/resume), with what it applies to.
+    case live(LiveRequest)
     case quit
+}
+
+/// What a live-loop key applies to: the current problem and the selected solution.
+public struct LiveRequest: Equatable, Sendable {
+    public var key: Character
+    public var problemID: String?
+    public var selectedSolutionID: String?
+
+    public init(key: Character, problemID: String?, selectedSolutionID: String?) {
+        self.key = key
+        self.problemID = problemID
+        self.selectedSolutionID = selectedSolutionID
+    }
 }

@@ -88,6 +88,12 @@ extension Reducer {
         case .char("V"): cycleVerifier(&s)
         case .char("x"), .char("+"), .char("0"), .char("-"), .char("c"), .char("N"):
             return annotationKey(&s, key, now: now)
+        case .char(let c) where "svrR ".contains(c):
+            guard s.live else {
+                s.message = StatusMessage(text: "no engine attached (recorded session; start one with --model)", isError: false)
+                return []
+            }
+            return [.live(LiveRequest(key: c, problemID: s.problem?.id, selectedSolutionID: s.selectedSolution?.id))]
         default: break
         }
         return []

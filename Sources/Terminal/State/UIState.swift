@@ -134,6 +134,8 @@ public struct UIState: Sendable {
     public var message: StatusMessage?
     public var lastSearch = ""
 
+    /// A live loop is attached: `s v r R` and space go to it.
+    public var live = false
     public var streaming: [String: StreamingSample] = [:]
     public var engine: EngineStatus?
 
