@@ -168,6 +168,15 @@ final class RunCommandTests: XCTestCase {
         let expected = Self.keys(try JournalReader.read(reference).events)
         XCTAssertGreaterThan(expected.count, 40)
 
+        // Two problems at once (--parallel 2): the same events, in another order.
+        let parallel = scratch.appendingPathComponent("parallel.jsonl")
+        let console = Console.capturing()
+        XCTAssertEqual(CLI.run(["run"] + Array(arguments(out: parallel, samples: 2, rounds: 1).dropFirst())
+                               + ["--template", "raw", "--parallel", "2"], console: console), 0, console.capturedErr)
+        let parallelKeys = Self.keys(try JournalReader.read(parallel).events)
+        XCTAssertEqual(parallelKeys.count, expected.count)
+        XCTAssertEqual(Set(parallelKeys), Set(expected))
+
         for cutAt in [expected.count / 4, expected.count / 2] {
             let out = scratch.appendingPathComponent("killed-\(cutAt).jsonl")
             let runArgs = ["run"] + Array(arguments(out: out, samples: 2, rounds: 1).dropFirst()) + ["--template", "raw"]

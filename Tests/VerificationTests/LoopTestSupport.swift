@@ -22,8 +22,12 @@ final class ScriptedLoopEngine: LoopEngine, @unchecked Sendable {
     var respond: (_ prompt: String, _ seed: UInt64) -> String
     /// Log-probabilities of the continuations of a scoring request.
     var score: (_ prompt: String, _ continuations: [String]) -> [Double]
-    private(set) var calls: [Call] = []
-    private(set) var batches: [[Call]] = []
+    private let lock = NSLock()
+    private var callList: [Call] = []
+    private var batchList: [[Call]] = []
+    /// Every request so far (several loops may call `run` at once).
+    var calls: [Call] { lock.lock(); defer { lock.unlock() }; return callList }
+    var batches: [[Call]] { lock.lock(); defer { lock.unlock() }; return batchList }
 
     init(chat: Bool = false, respond: @escaping (String, UInt64) -> String,
          score: @escaping (String, [String]) -> [Double] = { _, c in c.map { _ in -1 } }) {
@@ -59,8 +63,10 @@ final class ScriptedLoopEngine: LoopEngine, @unchecked Sendable {
                 onEvent(.completed(request: r, .scored(score(text, continuations))))
             }
         }
-        calls += batchCalls
-        batches.append(batchCalls)
+        lock.lock()
+        callList += batchCalls
+        batchList.append(batchCalls)
+        lock.unlock()
     }
 
     func cancel() {}

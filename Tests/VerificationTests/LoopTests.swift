@@ -204,6 +204,54 @@ final class LoopTests: XCTestCase {
         }
     }
 
+    // MARK: Several problems at once
+
+    /// Two loops over one engine and one journal make the same solutions, critiques,
+    /// comparisons and round outcomes as one loop (in another order in the file).
+    func testLoopGroupMatchesOneLoop() throws {
+        let config = fullConfig()
+        let one = LoopFixtures.temporaryJournal()
+        let two = LoopFixtures.temporaryJournal()
+        cleanup += [one, two]
+        try run(config, engine: engine(world(config)), journal: one)
+
+        let shared = engine(world(config))
+        let writer = try JournalWriter.create(at: two, header: JournalHeader(settings: config.settings))
+        let loops = try (0..<2).map { _ in
+            try RefinementLoop(engine: shared, prompts: LoopPrompts(set: .builtin, chat: false), configuration: config,
+                               journal: writer, state: SessionState(header: JournalHeader()))
+        }
+        let summary = try LoopGroup(loops).run(problems: problems)
+        XCTAssertEqual(summary, LoopSummary(finished: true, problemsDone: 2, failures: 0))
+        let a = SessionState(try JournalReader.read(one)), b = SessionState(try JournalReader.read(two))
+        XCTAssertEqual(a.solutions, b.solutions)
+        XCTAssertEqual(Set(a.allCritiques), Set(b.allCritiques))
+        XCTAssertEqual(Set(a.allComparisons), Set(b.allComparisons))
+        for p in problems { XCTAssertEqual(a.rounds[p.id], b.rounds[p.id]) }
+        XCTAssertEqual(a.eventCount, b.eventCount)
+        // Each loop took one problem: the journal's first problems came from both.
+        XCTAssertEqual(Set(b.problems.map(\.id)), Set(problems.map(\.id)))
+    }
+
+    func testEngineThatCannotScoreRefusesMC() throws {
+        final class NoScores: LoopEngine, @unchecked Sendable {
+            let summary = "a server without prompt log-probabilities"
+            let usesChat = false
+            var canScore: Bool { false }
+            func render(_ prompt: LoopPrompt) throws -> String { "" }
+            func run(_ batch: [LoopRequest], onEvent: (LoopEngineEvent) -> Void) throws {}
+            func cancel() {}
+        }
+        XCTAssertThrowsError(try RefinementLoop(engine: NoScores(), prompts: LoopPrompts(set: .builtin, chat: false),
+                                                configuration: LoopConfiguration(verifiers: [.mc]), journal: nil,
+                                                state: SessionState(header: JournalHeader()))) { error in
+            XCTAssertTrue("\(error)".contains("mc verifier"), "\(error)")
+        }
+        XCTAssertNoThrow(try RefinementLoop(engine: NoScores(), prompts: LoopPrompts(set: .builtin, chat: false),
+                                            configuration: LoopConfiguration(verifiers: [.critique]), journal: nil,
+                                            state: SessionState(header: JournalHeader())))
+    }
+
     // MARK: Ids and seeds
 
     func testIDsAndSeedsAreDeterministic() throws {

@@ -51,6 +51,8 @@ enum RunCommand {
           --out FILE           the session journal (default: a new file under Sessions/)
           --context N          context length (default: the model's, at most 4096)
           --batch N            sequences decoded together at most (default 16, at least N samples)
+          --parallel K         work on K problems at once, so their requests share the engine's
+                               batch (default 1)
           --threads N          CPU threads (default: all cores)
 
         Exit codes: 0 done, 1 runtime failure (some requests failed), 2 bad input, 130 stopped.
@@ -70,6 +72,7 @@ enum RunCommand {
         var context: Int?
         var batch: Int?
         var threads: Int?
+        var parallel: Int
     }
 
     static func run(_ argv: [String]) throws -> Int32 {
@@ -81,17 +84,26 @@ enum RunCommand {
         }
 
         let progress = ProgressDisplay(interactive: isatty(STDOUT_FILENO) == 1)
-        let loop = try RefinementLoop(engine: engine, prompts: LoopPrompts(set: plan.prompts, chat: engine.usesChat),
-                                      configuration: plan.configuration, journal: writer,
-                                      state: SessionState(contents), observer: { progress.show($0) })
+        let prompts = LoopPrompts(set: plan.prompts, chat: engine.usesChat)
+        let state = SessionState(contents)
+        let loops: [RefinementLoop]
+        do {
+            loops = try (0..<plan.parallel).map { _ in
+                try RefinementLoop(engine: engine, prompts: prompts, configuration: plan.configuration, journal: writer,
+                                   state: state, observer: { progress.show($0) })
+            }
+        } catch let e as LoopError {
+            throw CLIError.badInput(e.description)
+        }
+        let group = LoopGroup(loops)
         let interrupt = InterruptHandler(
             first: {
                 progress.note("stopping after the current step (Ctrl-C again to cancel it)")
-                loop.requestStop()
+                group.requestStop()
             },
             again: {
                 progress.note("cancelling the current step")
-                loop.cancelNow()
+                group.cancelNow()
             })
         defer { interrupt.restore() }
 
@@ -99,7 +111,7 @@ enum RunCommand {
         console.out("dataset: \(plan.datasetName), \(plan.problems.count) problems; session: \(plan.out.path)")
         let summary: LoopSummary
         do {
-            summary = try loop.run(problems: plan.problems)
+            summary = try group.run(problems: plan.problems)
         } catch let e as LoopError {
             progress.finish()
             throw CLIError.failure(e.description)
@@ -107,7 +119,9 @@ enum RunCommand {
         progress.finish()
         try? writer.flush()
 
-        let report = Metrics.report(MetricsInput(session: loop.state), options: MetricsOptions())
+        // The report of everything the journal now holds (all loops' work, earlier runs' too).
+        let final = try readingInput { SessionState(try JournalReader.read(plan.out)) }
+        let report = Metrics.report(MetricsInput(session: final), options: MetricsOptions())
         console.out(report.renderTable())
         let stats = engine.engine.statistics
         console.out(String(format: "engine: %d prompt tokens, %d generated, %d scored; %.1f s busy (%.1f tokens/s)",
@@ -173,7 +187,7 @@ enum RunCommand {
         let args = try Arguments(argv, command: name,
                                  valued: ["model", "dataset", "format", "problems", "samples", "rounds", "verifiers",
                                           "refine-with", "seed", "temperature", "top-p", "max-tokens", "prompts",
-                                          "template", "out", "context", "batch", "threads"],
+                                          "template", "out", "context", "batch", "threads", "parallel"],
                                  flags: ["informed", "both-orders"])
         try args.expectPositionals(atMost: 0)
         guard let modelPath = args.value("model") else { throw CLIError.usage("missing --model PATH", command: name) }
@@ -211,6 +225,8 @@ enum RunCommand {
         }
         if let problem = config.problem() { throw CLIError.usage(problem, command: name) }
         if let b = try args.int("batch"), b < 1 { throw CLIError.usage("--batch must be ≥ 1", command: name) }
+        let parallel = try args.int("parallel") ?? 1
+        guard (1...16).contains(parallel) else { throw CLIError.usage("--parallel must be in 1...16", command: name) }
 
         // The problems.
         let dataset: ImportedDataset
@@ -257,7 +273,7 @@ enum RunCommand {
         }
         return Plan(modelPath: modelPath, datasetName: datasetArg, problems: problems, configuration: config,
                     prompts: prompts, template: args.value("template"), out: out, context: try args.int("context"),
-                    batch: try args.int("batch"), threads: try args.int("threads"))
+                    batch: try args.int("batch"), threads: try args.int("threads"), parallel: parallel)
     }
 
     /// `0..99` (both ends included), `5..<10`, `7`, or a comma list of those; 0-based positions

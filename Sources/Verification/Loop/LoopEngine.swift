@@ -77,6 +77,9 @@ public protocol LoopEngine: AnyObject, Sendable {
     var summary: String { get }
     /// Whether prompts should be conversations (a chat model) rather than raw text.
     var usesChat: Bool { get }
+    /// Whether `.score` requests can run (a server without prompt log-probabilities cannot:
+    /// the MC verifier is then refused before the run starts). Default: true.
+    var canScore: Bool { get }
     /// The text a prompt becomes for this model (its chat template applied), for display and
     /// for checking prompts before a run.
     func render(_ prompt: LoopPrompt) throws -> String
@@ -90,6 +93,8 @@ public protocol LoopEngine: AnyObject, Sendable {
 }
 
 extension LoopEngine {
+    public var canScore: Bool { true }
+
     /// Runs a batch and returns the results in request order (events other than completions
     /// go to `onToken`).
     public func results(_ batch: [LoopRequest], onToken: ((Int, Int, String) -> Void)? = nil) throws -> [LoopResult] {

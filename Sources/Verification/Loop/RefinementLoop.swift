@@ -79,6 +79,9 @@ public final class RefinementLoop: @unchecked Sendable {
     public init(engine: any LoopEngine, prompts: LoopPrompts, configuration: LoopConfiguration,
                 journal: JournalWriter?, state: SessionState, observer: (@Sendable (LoopEvent) -> Void)? = nil) throws {
         if let p = configuration.problem() { throw LoopError.badConfiguration(p) }
+        if !engine.canScore && configuration.attemptVerifiers.contains(where: { $0.kind == .mc }) {
+            throw LoopError.badConfiguration("the mc verifier needs the log-probabilities of given continuations, which \(engine.summary) cannot give")
+        }
         self.engine = engine
         self.prompts = prompts
         self.configuration = configuration
@@ -132,6 +135,13 @@ public final class RefinementLoop: @unchecked Sendable {
         return !stopFlag
     }
 
+    /// Requests that failed so far.
+    public var failureCount: Int {
+        control.lock()
+        defer { control.unlock() }
+        return failures
+    }
+
     // MARK: Running
 
     /// Runs every problem in order. Throws only when the journal cannot be written or a prompt
@@ -145,7 +155,7 @@ public final class RefinementLoop: @unchecked Sendable {
             if !finished { break }
             done += 1
         }
-        return LoopSummary(finished: done == problems.count, problemsDone: done, failures: failures)
+        return LoopSummary(finished: done == problems.count, problemsDone: done, failures: failureCount)
     }
 
     /// Brings one problem to the end of its rounds. Returns false when stopped first.
@@ -549,15 +559,21 @@ public final class RefinementLoop: @unchecked Sendable {
 
     private func failedSample(_ problem: Problem, round: Int, message: String) throws {
         if stopRequested && message.contains("cancel") { return }
-        failures += 1
+        countFailure()
         try emit(.sampleFailed(problemID: problem.id, round: round, message: message))
         observer?(.warning("\(problem.id) round \(round): sample failed: \(message)"))
     }
 
     private func failed(_ message: String) {
         if stopRequested && message.contains("cancel") { return }
-        failures += 1
+        countFailure()
         warn(message)
+    }
+
+    private func countFailure() {
+        control.lock()
+        failures += 1
+        control.unlock()
     }
 
     private func warn(_ message: String) {
