@@ -1,4 +1,5 @@
 import Foundation
+import XCTest
 @testable import ModelFormats
 
 /// Builds small GGUF files byte by byte, so tests control every field (including broken ones).
@@ -166,12 +167,15 @@ extension SafetensorsBuilder.Tensor {
     }
 }
 
-/// A fresh temporary folder per test.
-func makeTempDir(_ tag: String = #function) -> String {
-    let clean = tag.filter { $0.isLetter || $0.isNumber }
-    let p = NSTemporaryDirectory() + "stepwise-mf-\(clean)-\(UUID().uuidString.prefix(8))"
-    try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
-    return p
+extension XCTestCase {
+    /// A fresh temporary folder, removed when the test ends.
+    func makeTempDir(_ tag: String = #function) -> String {
+        let clean = tag.filter { $0.isLetter || $0.isNumber }
+        let p = NSTemporaryDirectory() + "stepwise-mf-\(clean)-\(UUID().uuidString.prefix(8))"
+        try? FileManager.default.createDirectory(atPath: p, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: p) }
+        return p
+    }
 }
 
 func write(_ bytes: [UInt8], to path: String) {
