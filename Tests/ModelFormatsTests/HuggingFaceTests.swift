@@ -69,6 +69,27 @@ final class HuggingFaceTests: XCTestCase {
         XCTAssertEqual(m.formatDescription, "Hugging Face safetensors")
     }
 
+    /// The folder's tokenizer.json, tokenizer_config.json (template, EOS) and
+    /// generation_config.json (extra end-of-generation ids) come together.
+    func testTokenizerFilesOfAFolder() throws {
+        let dir = makeFolder()
+        let src = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("TokenizersTests/Fixtures/hf-qwen2")
+        for f in ["tokenizer.json", "tokenizer_config.json"] {
+            try FileManager.default.copyItem(atPath: src.appendingPathComponent(f).path, toPath: dir + "/" + f)
+        }
+        let m = try ModelFile.open(path: dir)
+        XCTAssertEqual(m.chatTemplate?.hasPrefix("{% for m in messages %}"), true)
+        let t = try m.loadTokenizerData()
+        XCTAssertEqual(t.kind, .byteLevelBPE)
+        XCTAssertEqual(t.preTokenizer, "qwen2")
+        XCTAssertEqual(t.tokens[Int(try XCTUnwrap(t.eosID))], "<|endoftext|>")
+        XCTAssertFalse(t.addBOS)
+        // generation_config.json's eos_token_id [1, 2] join the end-of-generation set.
+        XCTAssertTrue(t.endOfGenerationIDs.isSuperset(of: [1, 2, try XCTUnwrap(t.eosID)]))
+        XCTAssertEqual(t.chatTemplate, m.chatTemplate)
+    }
+
     func testShardedUntiedLlama() throws {
         let dir = makeFolder(sharded: true, tied: false, modelType: "llama", extra: #", "attention_bias": true"#)
         let m = try ModelFile.open(path: dir)
