@@ -106,9 +106,59 @@ final class LiveRun: @unchecked Sendable {
         }
     }
 
+    /// A live key from the workbench (`Workbench.Options.onLive`), answered on the status line.
+    func handle(_ request: LiveRequest) {
+        guard let problemID = request.problemID else {
+            post(.notice("no problem selected", isError: true))
+            return
+        }
+        if let message = handle(key: request.key, problemID: problemID,
+                                selection: request.selectedSolutionID.map { [$0] } ?? []) {
+            post(.notice(message, isError: false))
+        }
+    }
+
     func shutdown() {
         live.shutdown()
         post(.live(.engine(status.current(state: "stopped"))))
+    }
+
+    /// `stepwise tui --model PATH --dataset … [run options] [--theme NAME]`: the workbench on
+    /// the session of a live loop (a new one, or `--out` to continue one). Returns when the
+    /// user quits; the step under way is cancelled and the journal stays whole.
+    static func workbench(_ argv: [String], terminal: (input: Int32, output: Int32)? = nil,
+                          handleSignals: Bool = true) throws -> Int32 {
+        var runArgs: [String] = []
+        var theme = "default"
+        var i = 0
+        while i < argv.count {
+            let a = argv[i]
+            if a == "--theme", i + 1 < argv.count {
+                theme = argv[i + 1]
+                i += 2
+                continue
+            }
+            if a.hasPrefix("--theme=") {
+                theme = String(a.dropFirst("--theme=".count))
+            } else if a != "--no-follow" {
+                runArgs.append(a)
+            }
+            i += 1
+        }
+        let mailbox: Mailbox
+        do { mailbox = try Mailbox() } catch { throw CLIError.failure("\(error)") }
+        let run = try LiveRun.start(runArgs, post: { mailbox.post($0) })
+        defer { run.shutdown() }
+        var options = Workbench.Options(session: run.journal, theme: theme, follow: true, terminal: terminal,
+                                        handleSignals: handleSignals)
+        options.onLive = { run.handle($0) }
+        let workbench = try readingInput { try Workbench(options, mailbox: mailbox) }
+        do {
+            try workbench.run()
+        } catch let e as TerminalError {
+            throw CLIError.failure(e.description)
+        }
+        return 0
     }
 }
 
