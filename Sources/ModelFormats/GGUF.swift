@@ -130,13 +130,11 @@ public final class GGUFFile: @unchecked Sendable {
         var meta: [String: GGUFValue] = [:]
         var keys: [String] = []
         for _ in 0..<Int(kvCount) {
-            let keyOffset = r.offset
             let key = try r.readString("metadata key")
             let value = try Self.readValue(&r, key: key, depth: 0)
             if meta[key] != nil {
                 throw ModelFormatError(file: file, "duplicate metadata key", .key(key))
             }
-            _ = keyOffset
             meta[key] = value
             keys.append(key)
         }

@@ -20,6 +20,10 @@ import Foundation
 /// - **RoPE.** `config.ropeLayout == .adjacentPairs` for GGUF llama/mistral (rotate dims 2i and
 ///   2i+1 — the converter permuted q/k rows; do not un-permute), `.halfSplit` for Qwen GGUFs
 ///   and all HF checkpoints (rotate dims i and i + headDim/2).
+/// - **Attention window.** `config.slidingWindow` is set for Mistral v0.1 and Qwen2 configs
+///   that ask for it (HF only; GGUF does not record it); nil means full attention.
+/// - **Vocabulary.** `config.vocabSize` is the embedding's row count (logits width); the
+///   tokenizer may have fewer tokens.
 /// - **Tied output.** `config.tiedEmbeddings` is true exactly when `tensor("output.weight")` is
 ///   nil; then the logits use `token_embd.weight`.
 /// - **Checked at open:** every tensor the config implies exists with the expected shape
