@@ -87,7 +87,9 @@ final class RunLiveTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(master, 0)
         defer { close(slave); close(master) }
         _ = sw_set_winsize(slave, 40, 120)
-        if (ProcessInfo.processInfo.environment["TERM"] ?? "dumb") == "dumb" { setenv("TERM", "xterm-256color", 1) }
+        let term = ProcessInfo.processInfo.environment["TERM"]
+        if (term ?? "dumb") == "dumb" { setenv("TERM", "xterm-256color", 1) }
+        defer { if let term { setenv("TERM", term, 1) } else { unsetenv("TERM") } }
 
         let argv = ["--model", RunCommandTests.model, "--dataset", RunCommandTests.gsm8k, "--problems", "305",
                     "--samples", "2", "--rounds", "1", "--verifiers", "critique", "--max-tokens", "10", "--threads", "1",
