@@ -232,7 +232,7 @@ final class RunCommandTests: XCTestCase {
             XCTAssertTrue(console.capturedErr.contains(needle), console.capturedErr, file: file, line: line)
             XCTAssertEqual(console.capturedErr.split(separator: "\n").count, 1, console.capturedErr, file: file, line: line)
         }
-        check(["run", "--model", Self.model, "--dataset", "builtin:arith", "--out", out], "unknown built-in set")
+        check(["run", "--model", Self.model, "--dataset", "builtin:nope", "--out", out], "unknown built-in set")
         check(["run", "--model", Self.model, "--dataset", "/nonexistent/x.jsonl", "--out", out], "no such file")
         let garbage = scratch.appendingPathComponent("garbage.jsonl")
         try Data("not json\n{\"question\": 3}\n".utf8).write(to: garbage)
@@ -266,6 +266,16 @@ final class RunCommandTests: XCTestCase {
         XCTAssertFalse(failures.isEmpty)
         XCTAssertTrue(failures[0].message.contains("context"), failures[0].message)
         XCTAssertEqual(state.rounds["gsm8k-test-305"]?.finished, 0)
+    }
+
+    func testBuiltinSets() throws {
+        let arith = try RunCommand.makePlan(["--model", "m", "--dataset", "builtin:arith", "--problems", "0..2"])
+        XCTAssertEqual(arith.problems.map(\.id), ["arith-test-0", "arith-test-1", "arith-test-2"])
+        XCTAssertTrue(arith.problems.allSatisfy { $0.kind == .arith && $0.referenceAnswer != nil })
+        let sudoku = try RunCommand.makePlan(["--model", "m", "--dataset", "builtin:sudoku4", "--problems", "287"])
+        XCTAssertEqual(sudoku.problems.map(\.id), ["sudoku4-287"])
+        XCTAssertEqual(try RunCommand.makePlan(["--model", "m", "--dataset", "builtin:arith-train", "--problems", "0"])
+            .problems.map(\.id), ["arith-train-0"])
     }
 
     func testProblemSelection() throws {

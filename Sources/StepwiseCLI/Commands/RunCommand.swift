@@ -11,7 +11,7 @@ enum RunCommand {
         name: "run",
         summary: "sample, verify and refine on a dataset with a local model (journaled, resumable)",
         help: """
-        Usage: stepwise run --model PATH --dataset FILE|builtin:sudoku4 [--format F] [--problems 0..99]
+        Usage: stepwise run --model PATH --dataset FILE|builtin:sudoku4|builtin:arith [--format F] [--problems 0..99]
                             [--samples N] [--rounds R] [--verifiers mc,cot-binary,cot-score,tournament,critique]
                             [--informed] [--refine-with critique] [--both-orders] [--seed S]
                             [--temperature T] [--top-p P] [--max-tokens M] [--prompts DIR]
@@ -30,7 +30,8 @@ enum RunCommand {
 
         Options:
           --model PATH         a .gguf file or a Hugging Face folder
-          --dataset D          a dataset file, or builtin:sudoku4
+          --dataset D          a dataset file, or builtin:sudoku4, builtin:arith (500 held-out
+                               problems), builtin:arith-train
           --format F           the file's format: gsm8k (default), math, gsm8k-solutions,
                                big-bench-mistake, processbench, prm800k (problems only are used)
           --problems LIST      which problems, by 0-based position: 0..99 (inclusive), 5..<10, 3,7,9
@@ -191,7 +192,7 @@ enum RunCommand {
                                  flags: ["informed", "both-orders"])
         try args.expectPositionals(atMost: 0)
         guard let modelPath = args.value("model") else { throw CLIError.usage("missing --model PATH", command: name) }
-        guard let datasetArg = args.value("dataset") else { throw CLIError.usage("missing --dataset FILE|builtin:sudoku4", command: name) }
+        guard let datasetArg = args.value("dataset") else { throw CLIError.usage("missing --dataset FILE|builtin:sudoku4|builtin:arith", command: name) }
 
         var config = LoopConfiguration()
         config.samples = try args.int("samples") ?? 4
@@ -233,8 +234,10 @@ enum RunCommand {
         if datasetArg.hasPrefix("builtin:") {
             switch datasetArg {
             case "builtin:sudoku4": dataset = Sudoku4.builtinSet()
+            case "builtin:arith": dataset = ArithTask.builtinSet(split: .test)
+            case "builtin:arith-train": dataset = ArithTask.builtinSet(split: .train)
             default:
-                throw CLIError.badInput("\(datasetArg): unknown built-in set; known: builtin:sudoku4")
+                throw CLIError.badInput("\(datasetArg): unknown built-in set; known: builtin:sudoku4, builtin:arith, builtin:arith-train")
             }
         } else {
             let formatName = args.value("format") ?? "gsm8k"
