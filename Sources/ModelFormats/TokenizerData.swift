@@ -77,6 +77,24 @@ public struct TokenizerData: Sendable {
         self.chatTemplate = chatTemplate
     }
 
+    /// Token texts llama.cpp takes as end of generation (and so as control tokens) in GGUF
+    /// vocabularies, checked against llama-cpp-python 0.3.36.
+    static let endOfGenerationTexts: Set<String> = [
+        "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|eom_id|>", "<EOT>", "_<EOT>",
+        "<|end_of_text|>", "</s>", "<end_of_utterance>", "<|return|>", "<|call|>",
+    ]
+    /// Fill-in-the-middle and padding markers llama.cpp also turns into control tokens: the first
+    /// of each group found in the vocabulary.
+    static let fillInTheMiddleTexts: [[String]] = [
+        ["<|fim_prefix|>", "<fim-prefix>", "<fim_prefix>", "<PRE>", "\u{2581}<PRE>"],
+        ["<|fim_suffix|>", "<fim-suffix>", "<fim_suffix>", "<SUF>", "\u{2581}<SUF>"],
+        ["<|fim_middle|>", "<fim-middle>", "<fim_middle>", "<MID>", "\u{2581}<MID>"],
+        ["<|fim_pad|>", "<fim-pad>", "<fim_pad>"],
+        ["<|fim_repo|>", "<|repo_name|>", "<fim-repo>", "<REPO>", "<reponame>"],
+        ["<|file_sep|>", "<file_sep>"],
+        ["[PAD]"],
+    ]
+
     /// All ids that end generation.
     public var endOfGenerationIDs: Set<Int> {
         var s = Set(extraEOSIDs)
@@ -172,10 +190,21 @@ public struct TokenizerData: Sendable {
         var extra: [Int] = []
         if let eot = try id("tokenizer.ggml.eot_token_id") { extra.append(eot) }
         if let eom = try id("tokenizer.ggml.eom_token_id") { extra.append(eom) }
-        // Chat models end turns with these control tokens even when eos says otherwise.
-        for (i, t) in toks.enumerated() where tokenTypes[i] == .control
-            && ["<|eot_id|>", "<|im_end|>", "<|end_of_text|>", "<|endoftext|>", "<|eom_id|>"].contains(t) {
-            extra.append(i)
+        // llama.cpp recognises end-of-generation and fill-in-the-middle tokens by their text and
+        // treats them as control tokens whatever the file says (so with special tokens parsed,
+        // Qwen2's plain "</s>" becomes one token). Do the same, and stop on the first group.
+        let fimTexts = Set(Self.fillInTheMiddleTexts.joined())
+        var fimFound: [String: Int] = [:]
+        for (i, t) in toks.enumerated() where t.hasPrefix("<") || t.hasPrefix("_") || t.hasPrefix("[") || t.hasPrefix("\u{2581}") {
+            if Self.endOfGenerationTexts.contains(t) {
+                tokenTypes[i] = .control
+                extra.append(i)
+            } else if fimTexts.contains(t), fimFound[t] == nil {
+                fimFound[t] = i
+            }
+        }
+        for group in Self.fillInTheMiddleTexts {
+            if let i = group.lazy.compactMap({ fimFound[$0] }).first { tokenTypes[i] = .control }
         }
         extraEOSIDs = Array(Set(extra)).sorted()
         addBOS = m["tokenizer.ggml.add_bos_token"]?.bool ?? (kind == .sentencePiece || ignoreMerges)

@@ -44,6 +44,13 @@ final class DifferentialTests: XCTestCase {
     func testLlamaCppLlamaSPM() throws { try compare(VocabCache.shared.tokenizer("llama-spm"), "llamacpp-llama-spm.ids", parseSpecial: false) }
     func testLlamaCppQwen2() throws { try compare(VocabCache.shared.tokenizer("qwen2"), "llamacpp-qwen2.ids", parseSpecial: false) }
 
+    // The same strings with special tokens parsed (`<|im_start|>`, `<s>`, `<|endoftext|>` in the
+    // text become control tokens), as the engine tokenizes formatted prompts.
+    func testLlamaCppSpecialGPT2() throws { try compare(VocabCache.shared.tokenizer("gpt-2"), "llamacpp-gpt-2.special.ids", parseSpecial: true) }
+    func testLlamaCppSpecialLlamaBPE() throws { try compare(VocabCache.shared.tokenizer("llama-bpe"), "llamacpp-llama-bpe.special.ids", parseSpecial: true) }
+    func testLlamaCppSpecialLlamaSPM() throws { try compare(VocabCache.shared.tokenizer("llama-spm"), "llamacpp-llama-spm.special.ids", parseSpecial: true) }
+    func testLlamaCppSpecialQwen2() throws { try compare(VocabCache.shared.tokenizer("qwen2"), "llamacpp-qwen2.special.ids", parseSpecial: true) }
+
     // MARK: Hugging Face tokenizers on tokenizer.json files
 
     func hf(_ name: String) throws -> Tokenizer {

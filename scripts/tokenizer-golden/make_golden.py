@@ -84,6 +84,9 @@ def llama_cpp_outputs(strings):
         llm = llama_cpp.Llama(model_path=path, vocab_only=True, verbose=False)
         rows = [llm.tokenize(s.encode("utf-8"), add_bos=False, special=False) for s in strings]
         write_ids(os.path.join(OUT, f"llamacpp-{name}.ids"), rows)
+        # The same with special tokens parsed (how the engine tokenizes formatted prompts).
+        special = [llm.tokenize(s.encode("utf-8"), add_bos=False, special=True) for s in strings]
+        write_ids(os.path.join(OUT, f"llamacpp-{name}.special.ids"), special)
         print(f"llama.cpp {name}: {sum(map(len, rows))} tokens", file=sys.stderr)
 
 
