@@ -46,14 +46,19 @@ final class ReducerTests: XCTestCase {
         press(.up); XCTAssertEqual(s.step, 0, "moving above the top stays at the top")
         press(.tab) // critique
         XCTAssertEqual(s.focus, .critique)
-        press(.char("j")); XCTAssertEqual(s.critiqueTop, 1)
+        press(.char("j")); XCTAssertEqual(s.critiqueTop, 0, "a critique that fits does not scroll")
         press(.tab) // rounds
         XCTAssertEqual(s.focus, .rounds)
         press(.char("j")); XCTAssertEqual(s.round, 1)
         press(.char("k")); XCTAssertEqual(s.round, 0)
         press(.tab) // problem
         XCTAssertEqual(s.focus, .problem)
+        press(.char("j")); XCTAssertEqual(s.problemTop, 0, "a problem that fits does not scroll")
+        _ = Reducer.reduce(&s, .resize(Size(cols: 60, rows: 18)))
+        press(.char("i")) // the reference makes it longer than the pane: 3 lines of problem, 3 more
         press(.char("j")); XCTAssertEqual(s.problemTop, 1)
+        press(.char("G")); XCTAssertEqual(s.problemTop, 3, "never past the last page")
+        press(.char("k")); XCTAssertEqual(s.problemTop, 2)
         press(.backTab); XCTAssertEqual(s.focus, .rounds)
     }
 

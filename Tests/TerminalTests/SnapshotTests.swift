@@ -130,3 +130,14 @@ final class SnapshotTests: XCTestCase {
         XCTAssertTrue(Renderer.render(s).text.contains("Step text number \(s.step + 1),"))
     }
 }
+
+final class SearchHighlightTests: XCTestCase {
+    func testSearchMatchesAreHighlightedInTheSteps() throws {
+        var s = FixtureSession.state(try FixtureSession.busy())
+        for k in [Key.char("/")] + "-1260".map({ Key.char($0) }) + [Key.enter] { _ = Reducer.reduce(&s, .key(k)) }
+        s.refreshMetrics()
+        assertSnapshot(Renderer.render(s), "search-match")
+        let grid = Renderer.render(s)
+        XCTAssertTrue(grid.cells.contains { $0.style == .searchMatch })
+    }
+}

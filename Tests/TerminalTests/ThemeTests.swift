@@ -71,6 +71,8 @@ final class ThemeTests: XCTestCase {
         let styles = TerminalStyle.resolve(Theme.builtin, colors: 256, noColor: true)
         XCTAssertTrue(styles.values.allSatisfy { $0.foreground == -1 && $0.background == -1 })
         XCTAssertTrue(styles[.selected]!.attributes.contains(.bold))
+        XCTAssertTrue(styles[.selected]!.attributes.contains(.reverse), "a coloured background becomes reverse video")
+        XCTAssertFalse(styles[.text]!.attributes.contains(.reverse))
         XCTAssertTrue(styles[.humanBad]!.attributes.contains(.reverse))
         XCTAssertEqual(TerminalStyle.resolve(Theme.builtin, colors: 256, noColor: false)[.verifierCoTScore]?.foreground, 208)
     }

@@ -63,23 +63,43 @@ final class TmuxEndToEndTests: XCTestCase {
         return dirs.map { $0.appendingPathComponent("stepwise") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
     }
 
-    func testAnnotateAStepInTheRealTerminalAndFindItInTheJournal() throws {
+    func prerequisites() throws -> URL {
         guard (try? tmux(["-V"]))?.hasPrefix("tmux") == true else {
             throw XCTSkip("tmux is not installed; the end-to-end terminal test needs it (apt-get install tmux)")
         }
         guard let stepwise = Self.binary() else {
             throw XCTSkip("the stepwise executable is not built next to the tests (swift build first)")
         }
+        return stepwise
+    }
+
+    func start(_ stepwise: URL, _ journal: URL, environment: String, size: (Int, Int) = (120, 36)) throws {
+        let command = "env \(environment) TERM=xterm-256color STEPWISE_THEMES=\(Paths.themes.path) "
+            + "'\(stepwise.path)' tui '\(journal.path)' --no-follow"
+        try tmux(["new-session", "-d", "-x", String(size.0), "-y", String(size.1), "-s", "t", command])
+        XCTAssertEqual(status, 0, "tmux could not start the session")
+    }
+
+    func waitForExit(file: StaticString = #filePath, line: UInt = #line) throws {
+        let deadline = Date().addingTimeInterval(10)
+        var running = true
+        while Date() < deadline && running {
+            try tmux(["has-session", "-t", "t"])
+            running = status == 0
+            if running { usleep(50_000) }
+        }
+        XCTAssertFalse(running, "q did not end the workbench", file: file, line: line)
+    }
+
+    func testAnnotateAStepInTheRealTerminalAndFindItInTheJournal() throws {
+        let stepwise = try prerequisites()
         let dir = try Paths.temporaryDirectory("e2e")
         defer { try? FileManager.default.removeItem(at: dir) }
         let journal = dir.appendingPathComponent("fixture.jsonl")
         try FixtureSession.writeJournal(try FixtureSession.busy(), to: journal)
 
-        let command = "env LANG=C.UTF-8 LC_ALL=C.UTF-8 TERM=xterm-256color STEPWISE_THEMES=\(Paths.themes.path) "
-            + "'\(stepwise.path)' tui '\(journal.path)' --no-follow"
-        try tmux(["new-session", "-d", "-x", "120", "-y", "36", "-s", "t", command])
+        try start(stepwise, journal, environment: "LANG=C.UTF-8 LC_ALL=C.UTF-8")
         defer { _ = try? tmux(["kill-server"]) }
-        XCTAssertEqual(status, 0, "tmux could not start the session")
 
         try waitFor("round 0/1")
         try waitFor("Samples r0 (1)")
@@ -104,14 +124,7 @@ final class TmuxEndToEndTests: XCTestCase {
         try send("n")
         try waitFor("big-bench-mistake 2/6")
         try send("p", "q")
-        let deadline = Date().addingTimeInterval(10)
-        var running = true
-        while Date() < deadline && running {
-            try tmux(["has-session", "-t", "t"])
-            running = status == 0
-            if running { usleep(50_000) }
-        }
-        XCTAssertFalse(running, "q did not end the workbench")
+        try waitForExit()
 
         // On disk: the first-error mark and the note, from a human, on step index 2.
         let contents = try JournalReader.read(journal)
@@ -128,5 +141,59 @@ final class TmuxEndToEndTests: XCTestCase {
         let text = Renderer.render(reopened).text
         XCTAssertTrue(text.contains("H@3"))
         XCTAssertTrue(text.contains("✎ carry slipped"))
+    }
+
+    /// A non-UTF-8 locale, NO_COLOR and resizes: ASCII glyphs, attributes without colours, the
+    /// layout following the terminal's size, the "too small" screen, and a clean quit.
+    func testPlainLocaleNoColorAndResize() throws {
+        let stepwise = try prerequisites()
+        let dir = try Paths.temporaryDirectory("e2e-plain")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let journal = dir.appendingPathComponent("fixture.jsonl")
+        try FixtureSession.writeJournal(try FixtureSession.busy(), to: journal)
+        try start(stepwise, journal, environment: "LANG=C LC_ALL=C NO_COLOR=1")
+        defer { _ = try? tmux(["kill-server"]) }
+        try waitFor("stepwise | big-bench-mistake 1/6")
+        let plain = try screen()
+        XCTAssertTrue(plain.unicodeScalars.allSatisfy { $0.isASCII }, "non-ASCII glyph under LANG=C:\n\(plain)")
+        let styled = try tmux(["capture-pane", "-p", "-e", "-t", "t"])
+        let sgr = Self.sgrParameters(styled)
+        XCTAssertFalse(sgr.contains { (30...37).contains($0) || (40...47).contains($0) || (90...107).contains($0) || $0 == 38 || $0 == 48 },
+                       "colours under NO_COLOR: \(Set(sgr).sorted())")
+        XCTAssertTrue(sgr.contains(7), "reverse video (selection) missing under NO_COLOR")
+        XCTAssertTrue(sgr.contains(1), "bold missing under NO_COLOR")
+        try tmux(["resize-window", "-t", "t", "-x", "80", "-y", "24"])
+        try waitFor("Samples r0 (1)")
+        XCTAssertTrue(try screen().split(separator: "\n").allSatisfy { $0.count <= 80 })
+        try tmux(["resize-window", "-t", "t", "-x", "50", "-y", "12"])
+        try waitFor("terminal too small")
+        try tmux(["resize-window", "-t", "t", "-x", "120", "-y", "36"])
+        try waitFor("Samples r0 (1)")
+        try send("q")
+        try waitForExit()
+    }
+
+    /// Every parameter of every SGR escape (`ESC [ … m`) in captured pane text.
+    static func sgrParameters(_ text: String) -> [Int] {
+        var out: [Int] = []
+        let scalars = Array(text.unicodeScalars)
+        var i = 0
+        while i + 1 < scalars.count {
+            if scalars[i] == "\u{1B}" && scalars[i + 1] == "[" {
+                var j = i + 2
+                var body = ""
+                while j < scalars.count, scalars[j] == ";" || ("0"..."9").contains(scalars[j]) {
+                    body.unicodeScalars.append(scalars[j])
+                    j += 1
+                }
+                if j < scalars.count && scalars[j] == "m" {
+                    out += body.split(separator: ";").compactMap { Int($0) }
+                }
+                i = j
+            } else {
+                i += 1
+            }
+        }
+        return out
     }
 }

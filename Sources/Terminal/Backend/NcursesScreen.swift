@@ -99,10 +99,13 @@ final class NcursesScreen {
                 defer { col += 1 }
                 if cell.isContinuation { continue }
                 let (a, pair) = attrs[cell.style] ?? (sw_a_normal(), 0)
-                var n = 0
-                for scalar in cell.text.unicodeScalars where n < 5 {
-                    buffer[n] = wchar_t(bitPattern: scalar.value)
-                    n += 1
+                buffer[0] = wchar_t(bitPattern: cell.scalar)
+                var n = 1
+                if let rest = cell.rest {
+                    for scalar in rest.unicodeScalars where n < 5 {
+                        buffer[n] = wchar_t(bitPattern: scalar.value)
+                        n += 1
+                    }
                 }
                 buffer[n] = 0
                 if sw_put_cell(Int32(run.row), Int32(col), buffer, a, pair) == ERR && n > 1 {

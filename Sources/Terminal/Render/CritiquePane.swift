@@ -49,6 +49,22 @@ enum CritiquePane {
 
     static func column(_ grid: inout CellGrid, _ s: UIState, _ c: Critique, _ label: String, _ rect: Rect) {
         guard !rect.isEmpty else { return }
+        grid.lines(columnLines(s, c, label, width: rect.cols), in: rect, top: s.critiqueTop, ascii: s.ascii)
+    }
+
+    /// Rows the critique pane's text takes (its longest column), for scrolling.
+    static func lineCount(_ s: UIState, width: Int) -> Int {
+        guard !s.blind, let sol = s.selectedSolution, let kind = s.activeVerifier else { return 0 }
+        let blind = SampleFacts.critique(s, sol.id, kind, informed: false)
+        let informed = SampleFacts.critique(s, sol.id, kind, informed: true)
+        if let b = blind, let i = informed {
+            let half = (width - 1) / 2
+            return 1 + max(columnLines(s, b, "blind", width: half).count, columnLines(s, i, "informed", width: width - half - 1).count)
+        }
+        return (blind ?? informed).map { columnLines(s, $0, "", width: width).count } ?? 0
+    }
+
+    static func columnLines(_ s: UIState, _ c: Critique, _ label: String, width columns: Int) -> [Line] {
         let style = StyleID.verifier(c.verifier.rawValue)
         var head: Line = [Segment(" " + label + ": ", style)]
         if let score = c.score { head.append(Segment("score \(scoreText(score)) ", .text)) }
@@ -57,14 +73,14 @@ enum CritiquePane {
         }
         head.append(Segment("first error: \(stepName(c.firstErrorStep))", c.firstErrorStep == nil ? .dim : style))
         if c.parse != .ok { head.append(Segment(" (\(c.parse.rawValue))", c.parse == .unparseable ? .failed : .dim)) }
-        let width = max(1, rect.cols - 1)
+        let width = max(1, columns - 1)
         let body = c.explanation.isEmpty ? c.raw : c.explanation
         var lines: [Line] = []
         let headWidth = head.reduce(0) { $0 + DisplayWidth.of($1.text) }
-        if headWidth <= rect.cols { lines.append(head) } else {
+        if headWidth <= columns { lines.append(head) } else {
             lines += wrapped(head.map(\.text).joined(), width: width, style: style).map { [Segment(" ", .text)] + $0 }
         }
         lines += wrapped(body, width: width, style: .text).map { [Segment(" ", .text)] + $0 }
-        grid.lines(lines, in: rect, top: s.critiqueTop, ascii: s.ascii)
+        return lines
     }
 }

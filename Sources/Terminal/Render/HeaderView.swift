@@ -7,7 +7,9 @@ enum HeaderView {
         let g = Glyphs.forState(s.ascii)
         let sep = " " + g.vertical + " "
         var parts: [String] = ["stepwise"]
-        let dataset = s.session.header.dataset ?? s.problem?.source ?? "no dataset"
+        var dataset = s.session.header.dataset ?? s.problem?.source ?? "no dataset"
+        // A dataset given as a path: its file name is enough here.
+        if dataset.contains("/") { dataset = String(dataset.split(separator: "/").last ?? Substring(dataset)) }
         parts.append("\(dataset) \(s.session.problems.isEmpty ? 0 : s.problemIndex + 1)/\(s.session.problems.count)")
         parts.append("round \(s.round)/\(s.lastRound)")
         let model = s.engine?.model ?? s.session.header.model

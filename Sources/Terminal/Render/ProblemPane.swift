@@ -1,3 +1,5 @@
+import Reasoning
+
 /// The problem text, wrapped; the reference solution and answer behind `i` (hidden while blind).
 enum ProblemPane {
     static func draw(_ grid: inout CellGrid, _ s: UIState, _ rect: Rect) {
@@ -11,7 +13,11 @@ enum ProblemPane {
         grid.title(rect, "Problem \(p.id)", focused: focused, ascii: s.ascii,
                    detail: [Segment(s.showReference ? "[i] hide reference" : "[i] reference", .text)])
         let content = rect.droppingTop(1)
-        let width = content.cols - 1
+        let lines = self.lines(s, p, width: content.cols - 1)
+        grid.lines(lines, in: content, top: s.problemTop, ascii: s.ascii)
+    }
+
+    static func lines(_ s: UIState, _ p: Problem, width: Int) -> [Line] {
         var lines = wrapped(p.text, width: width, style: .text).map { [Segment(" ", .text)] + $0 }
         if s.showReference {
             lines.append([])
@@ -25,6 +31,6 @@ enum ProblemPane {
                 lines.append([Segment(" Answer: ", .dim), Segment(p.referenceAnswer ?? "–", .correct)])
             }
         }
-        grid.lines(lines, in: content, top: s.problemTop, ascii: s.ascii)
+        return lines
     }
 }

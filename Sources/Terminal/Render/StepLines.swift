@@ -1,3 +1,4 @@
+import Foundation
 import Journal
 import Reasoning
 
@@ -58,10 +59,11 @@ public enum StepLines {
         var out: [Line] = []
         let wrapped = TextWrap.wrap(step.text, width: textWidth)
         for (i, piece) in (wrapped.isEmpty ? [""] : wrapped).enumerated() {
+            let text = highlight(piece, state.lastSearch, textStyle)
             if i == 0 {
-                out.append([mark, Segment(numberText, numberStyle), Segment(piece, textStyle)])
+                out.append([mark, Segment(numberText, numberStyle)] + text)
             } else {
-                out.append([Segment(String(repeating: " ", count: prefix), .text), Segment(piece, textStyle)])
+                out.append([Segment(String(repeating: " ", count: prefix), .text)] + text)
             }
         }
         if !pins.isEmpty || dataset != nil {
@@ -86,6 +88,20 @@ public enum StepLines {
                 out.append([Segment(lead, .note), Segment(piece, .note)])
             }
         }
+        return out
+    }
+
+    /// Splits a line so that each occurrence of the last search (any case) has the match style.
+    static func highlight(_ text: String, _ query: String, _ style: StyleID) -> [Segment] {
+        guard !query.isEmpty, text.range(of: query, options: .caseInsensitive) != nil else { return [Segment(text, style)] }
+        var out: [Segment] = []
+        var rest = text[...]
+        while let r = rest.range(of: query, options: .caseInsensitive) {
+            if r.lowerBound > rest.startIndex { out.append(Segment(String(rest[..<r.lowerBound]), style)) }
+            out.append(Segment(String(rest[r]), .searchMatch))
+            rest = rest[r.upperBound...]
+        }
+        if !rest.isEmpty { out.append(Segment(String(rest), style)) }
         return out
     }
 

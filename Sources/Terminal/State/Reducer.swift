@@ -68,6 +68,19 @@ public enum Reducer {
         }
         s.sampleTop = max(0, min(s.sampleTop, max(0, s.rows.count - sampleRows)))
 
+        // The problem and critique panes scroll by line, never past their last page.
+        let problem = layout.content(.problem)
+        if let p = s.problem, problem.rows > 0 {
+            let count = ProblemPane.lines(s, p, width: problem.cols - 1).count
+            s.problemTop = max(0, min(s.problemTop, count - problem.rows))
+        } else {
+            s.problemTop = 0
+        }
+        let critique = layout.content(.critique)
+        if critique.rows > 0 {
+            s.critiqueTop = max(0, min(s.critiqueTop, CritiquePane.lineCount(s, width: critique.cols) - critique.rows))
+        }
+
         let area = s.solutionTextArea
         guard let sol = s.selectedSolution, area.rows > 0 else { s.stepTop = 0; return }
         if s.step < s.stepTop { s.stepTop = s.step }

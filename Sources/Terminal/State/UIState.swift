@@ -95,6 +95,11 @@ public struct MetricsSummary: Equatable, Sendable {
     }
 }
 
+public struct MetricsCache: Sendable {
+    public var key: String
+    public var summary: MetricsSummary
+}
+
 /// Everything the screen shows, as plain values. Changed only by `Reducer.reduce`; drawn only
 /// by `Renderer.render`.
 public struct UIState: Sendable {
@@ -144,6 +149,8 @@ public struct UIState: Sendable {
     public var ascii = false
 
     public var metrics: MetricsSummary?
+    /// The last whole-session figures and what they were computed for.
+    public var metricsCache: MetricsCache?
     /// Set when the session or the metric settings changed since `metrics` was computed.
     public var metricsStale = true
     public var quitRequested = false

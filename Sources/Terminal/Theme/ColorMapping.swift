@@ -77,13 +77,17 @@ public struct TerminalStyle: Equatable, Sendable {
     public var attributes: ThemeAttributes
 
     /// Every style of a theme for a terminal with `colors` colours; `noColor` (the NO_COLOR
-    /// convention, or a terminal without colour) drops colour and keeps attributes.
+    /// convention, or a terminal without colour) drops colour and keeps attributes, turning a
+    /// coloured background into reverse video.
     public static func resolve(_ theme: Theme, colors: Int, noColor: Bool) -> [StyleID: TerminalStyle] {
         var out: [StyleID: TerminalStyle] = [:]
         for id in StyleID.allCases {
             let s = theme[id]
             if noColor || colors < 8 {
-                out[id] = TerminalStyle(foreground: -1, background: -1, attributes: s.attributes)
+                // A coloured background is what set the element apart (selection, header,
+                // status bar): without colour it becomes reverse video.
+                let attributes = s.background == .terminalDefault ? s.attributes : s.attributes.union(.reverse)
+                out[id] = TerminalStyle(foreground: -1, background: -1, attributes: attributes)
             } else {
                 out[id] = TerminalStyle(foreground: ColorMapping.index(s.foreground, colors: colors),
                                         background: ColorMapping.index(s.background, colors: colors),

@@ -9,41 +9,18 @@ import Terminal
 /// every mark the screen can show: agreement and disagreement with the label, blind vs
 /// informed, an unparseable critique, a refined child beside its parent.
 enum FixtureSession {
-    /// Events importing the first `count` records of a BIG-Bench-Mistake file, the way the
-    /// dataset reader names them: problem `bbm-<stem>-<line>`, solution
-    /// `<problem>/big-bench-mistake`, steps before the first mistake rated good and the mistake
-    /// rated bad and marked as the first error.
+    /// Events importing the first `count` records of a BIG-Bench-Mistake file through the
+    /// dataset reader: problems, the traces as solutions, and the human first-mistake labels as
+    /// annotations of source `big-bench-mistake`.
     static func bigBenchMistake(_ file: String = "multistep_arithmetic.jsonl", count: Int) throws -> [SessionEvent] {
-        struct Record: Decodable {
-            var input: String
-            var steps: [String]
-            var answer: String?
-            var target: String
-            var mistake_index: Int?
-        }
         let url = Paths.bigBenchMistake.appendingPathComponent(file)
-        let stem = url.deletingPathExtension().lastPathComponent
-        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n").prefix(count)
-        var events: [SessionEvent] = []
-        var labels: [SessionEvent] = []
-        for (n, line) in lines.enumerated() {
-            let r = try JSONDecoder().decode(Record.self, from: Data(line.utf8))
-            let p = Problem(id: "bbm-\(stem)-\(n)", source: "big-bench-mistake/\(file)", text: r.input,
-                            referenceAnswer: r.target, kind: .freeform)
-            let steps = r.steps.enumerated().map { Step(index: $0.offset, text: $0.element) }
-            let s = Solution(id: p.id + "/big-bench-mistake", problemID: p.id, text: r.steps.joined(separator: "\n"),
-                             steps: steps, grade: Grade(strictAnswer: r.answer, strictCorrect: r.answer == r.target),
-                             origin: .imported(generator: "big-bench-mistake"))
-            events += [.problemLoaded(p), .solutionAdded(s)]
-            let last = r.mistake_index ?? (steps.count - 1)
-            for i in 0...min(last, steps.count - 1) {
-                let bad = i == r.mistake_index
-                labels.append(.annotationAdded(Annotation(solutionID: s.id, stepIndex: i, rating: bad ? .bad : .good,
-                                                          firstError: bad, time: Date(timeIntervalSince1970: 0),
-                                                          source: "big-bench-mistake")))
-            }
-        }
-        return events + labels
+        let data = try DatasetReader.read(format: .bigBenchMistake, url: url, strict: true)
+        let problems = Array(data.problems.prefix(count))
+        let ids = Set(problems.map(\.id))
+        let solutions = data.solutions.filter { ids.contains($0.problemID) }
+        let sids = Set(solutions.map(\.id))
+        let labels = data.annotations.filter { sids.contains($0.solutionID) }
+        return problems.map { .problemLoaded($0) } + solutions.map { .solutionAdded($0) } + labels.map { .annotationAdded($0) }
     }
 
     static let header = JournalHeader(created: Date(timeIntervalSince1970: 1_700_000_000), model: "fixture-model",
