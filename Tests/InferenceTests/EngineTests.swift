@@ -45,6 +45,37 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(streamed, results.map(\.text))
     }
 
+    func testPromptsLongerThanAStepAreChunkedBesideRunningDecodes() throws {
+        let golden = try Fixtures.golden(fixture)
+        let mailbox = EngineEventMailbox()
+        // 6 rows per step: the 25-token prompt takes five steps, sharing them with the decode
+        // rows of the request already running.
+        let engine = try Engine(model: try Fixtures.model(fixture),
+                                options: EngineOptions(contextLength: 128, maxSequences: 4, maxStepTokens: 6),
+                                events: mailbox.sink)
+        defer { engine.shutdown() }
+        let first = engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), n: 2, sampling: greedy(golden.greedy_ids.count)))
+        let second = engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), n: 1, sampling: greedy(golden.greedy_ids.count)))
+        let score = engine.submit(ScoringRequest(prompt: .tokens(golden.prompt_ids), continuations: [.tokens(Array(golden.greedy_ids.prefix(9)))]))
+        var all: [RequestID: [EngineEvent]] = [:]
+        var done: Set<RequestID> = []
+        while done.count < 3, let event = mailbox.next(timeout: 60) {
+            all[event.requestID, default: []].append(event)
+            if case .finished(let id) = event { done.insert(id) }
+        }
+        XCTAssertEqual(samples(all[first] ?? []).map(\.tokens), [golden.greedy_ids, golden.greedy_ids])
+        XCTAssertEqual(samples(all[second] ?? []).map(\.tokens), [golden.greedy_ids])
+        let scored = (all[score] ?? []).compactMap { if case .scored(_, let s) = $0 { return s.first } else { return nil } }.first
+        XCTAssertEqual(scored?.tokenLogprobs.count, 9)
+        // Each greedy token is the argmax, so its log-probability is the largest of its step.
+        for (i, logprob) in (scored?.tokenLogprobs ?? []).enumerated() {
+            let row = golden.greedy_logits[i].map(Double.init)
+            let maximum = row.max() ?? 0
+            let logZ = maximum + log(row.reduce(0) { $0 + exp($1 - maximum) })
+            XCTAssertEqual(logprob, row[Int(golden.greedy_ids[i])] - logZ, accuracy: 1e-3, "token \(i)")
+        }
+    }
+
     func testEachSampleIsReproducibleFromItsOwnSeed() throws {
         let golden = try Fixtures.golden(fixture)
         let (engine, mailbox) = try makeEngine()
