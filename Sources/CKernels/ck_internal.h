@@ -62,6 +62,11 @@ int ck_attention_avx512_supported(int64_t block_size, int64_t head_dim);
 void ck_attend_avx512(ck_kv_layer layer, const float *q, float *out, int64_t count, int64_t kvh,
                       float scale, int64_t length, const int32_t *table);
 
+// AVX-512 element-wise kernels (elementwise_avx512.c), used when ck_elementwise_avx512().
+int ck_elementwise_avx512(void);
+void ck_silu_mul_avx512(const float *gate, const float *up, float *out, int64_t n);
+void ck_quantize_act_avx512(const float *x, uint8_t *dst, int64_t n);
+
 // Float helpers with SIMD dispatch (attention and norms use them).
 float ck_vec_dot_f32(const float *a, const float *b, int64_t n);
 void ck_vec_mad_f32(float *y, const float *x, float a, int64_t n);  // y += a * x

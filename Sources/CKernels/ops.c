@@ -156,6 +156,10 @@ static void silu_task(void *raw, int ith, int nth) {
     elementwise_job *job = raw;
     int64_t begin, end;
     ck_split(job->n, ith, nth, &begin, &end);
+    if (ck_elementwise_avx512()) {
+        ck_silu_mul_avx512(job->a + begin, job->b + begin, job->out + begin, end - begin);
+        return;
+    }
     for (int64_t i = begin; i < end; i++) {
         float g = job->a[i];
         job->out[i] = g / (1.0f + expf(-g)) * job->b[i];

@@ -168,6 +168,10 @@ ck_act ck_act_view(const void *row, int64_t n) {
 // match llama.cpp's): per 32 values, scale d = amax/127 stored rounded to float16, values
 // round-to-nearest-even(x * 127/amax) from the unrounded scale.
 ck_act ck_quantize_act(const float *x, void *dst, int64_t n) {
+    if (ck_elementwise_avx512()) {
+        ck_quantize_act_avx512(x, dst, n);
+        return ck_act_view(dst, n);
+    }
     uint8_t *p = dst;
     int8_t *qs = (int8_t *)p;
     float *d = (float *)(p + n);

@@ -48,6 +48,28 @@ final class KernelFormatTests: XCTestCase {
         }
     }
 
+    /// The activation quantizer has a vector version per SIMD level; all must round exactly
+    /// alike (as llama.cpp does), so the scalar kernel gives the same dot at every level.
+    func testActivationQuantizationIsTheSameAtEveryLevel() throws {
+        for name in ["q8_0", "q4_0", "q4_k", "q6_k"] {
+            let f = try KernelFixtures.weights(name)
+            var results: [[Float]] = []
+            KernelFixtures.atEveryLevel { _ in
+                var dots: [Float] = []
+                for xr in 0..<f.xRows {
+                    let x = Array(f.x[xr * f.columns ..< (xr + 1) * f.columns])
+                    for r in 0..<f.rows {
+                        dots.append(f.bytes.withUnsafeBytes { Kernels.dotScalar(f.format, $0.baseAddress! + r * f.rowBytes, x) })
+                    }
+                }
+                results.append(dots)
+            }
+            for level in results.dropFirst() {
+                XCTAssertEqual(level, results[0], "\(name): scalar dot differs between SIMD levels")
+            }
+        }
+    }
+
     func testQ8_0QuantizationIsBitExact() throws {
         var reader = KernelFixtures.Reader(data: try KernelFixtures.load("q8_0_quantize.bin"))
         XCTAssertEqual(reader.bytes(4), Array("CKQ8".utf8))
