@@ -16,6 +16,7 @@ enum RunCommand {
                             [--informed] [--refine-with critique] [--both-orders] [--seed S]
                             [--temperature T] [--top-p P] [--max-tokens M] [--prompts DIR]
                             [--template chatml|llama3|llama2|mistral|raw] [--out Sessions/NAME.jsonl]
+                            [--parallel K] [--batch N] [--context N] [--threads N]
 
         For each problem: samples N first attempts, runs the verifiers on them (blind, and shown
         the reference with --informed), then rewrites every attempt the refinement verifier does
