@@ -46,7 +46,7 @@ let package = Package(
         .testTarget(name: "ModelFormatsTests", dependencies: ["ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "TokenizersTests", dependencies: ["Tokenizers", "ModelFormats"], exclude: ["Fixtures"]),
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
-        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Journal", "Reasoning"]),
+        .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Journal", "Reasoning"], exclude: ["Snapshots"]),
         .testTarget(name: "StepwiseCLITests", dependencies: ["StepwiseCLI", "Reasoning", "Journal"]),
     ]
 )
