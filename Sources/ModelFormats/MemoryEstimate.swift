@@ -9,7 +9,8 @@ public struct MemoryEstimate: Sendable, Equatable {
     public var kvCacheBytes: Int
     /// Scratch for one forward step (hidden states, attention scores, logits).
     public var activationBytes: Int
-    public var totalBytes: Int { weightBytes + kvCacheBytes + activationBytes }
+    /// The sum (saturating at Int.max for absurd contexts or batches).
+    public var totalBytes: Int { saturatingSum([weightBytes, kvCacheBytes, activationBytes]) }
 }
 
 extension ModelConfig {
@@ -27,9 +28,11 @@ extension ModelConfig {
         let qDim = headCount * headDim, kvDim = kvHeadCount * headDim
         // residual, normed input, q, k, v, attention output, gate, up
         let perToken = 3 * hiddenSize + qDim + 2 * kvDim + qDim + 2 * intermediateSize
-        let scores = headCount * context          // one row of attention scores per head
-        let hidden = tokens * (perToken + scores) * 4
-        return hidden + batch * vocabSize * 4
+        // One row of attention scores per head; the rest as F32. Saturates instead of trapping
+        // when a caller asks about an absurd context or batch.
+        let scores = saturatingProduct([headCount, max(context, 0)])
+        let hidden = saturatingProduct([max(tokens, 0), saturatingSum([perToken, scores]), 4])
+        return saturatingSum([hidden, saturatingProduct([max(batch, 0), vocabSize, 4])])
     }
 }
 
@@ -43,6 +46,26 @@ extension ModelFile {
             kvCacheBytes: config.kvCacheBytes(context: context, batch: batch, bytesPerElement: kvBytesPerElement),
             activationBytes: config.activationBytes(tokens: max(batch, min(promptChunk, context)), context: context, batch: batch))
     }
+}
+
+func saturatingSum(_ xs: [Int]) -> Int {
+    var total = 0
+    for x in xs {
+        let (r, o) = total.addingReportingOverflow(x)
+        if o { return Int.max }
+        total = r
+    }
+    return total
+}
+
+func saturatingProduct(_ xs: [Int]) -> Int {
+    var total = 1
+    for x in xs {
+        let (r, o) = total.multipliedReportingOverflow(by: x)
+        if o { return Int.max }
+        total = r
+    }
+    return total
 }
 
 /// Memory the system could give this process now (Linux `MemAvailable`), or nil if unknown.

@@ -130,5 +130,9 @@ final class GGUFTests: XCTestCase {
         XCTAssertGreaterThan(e.activationBytes, 4 * 12 * 4)
         XCTAssertEqual(e.totalBytes, e.weightBytes + e.kvCacheBytes + e.activationBytes)
         XCTAssertEqual(formatBytes(1536), "1.50 KiB")
+        // Absurd requests saturate instead of overflowing.
+        let huge = m.memoryEstimate(context: Int.max / 2, batch: Int.max / 2)
+        XCTAssertEqual(huge.kvCacheBytes, Int.max)
+        XCTAssertEqual(huge.totalBytes, Int.max)
     }
 }
