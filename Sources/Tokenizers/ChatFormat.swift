@@ -45,11 +45,25 @@ public struct ChatTemplate: Sendable, Equatable {
     public var defaultSystemPrompt: String?
     /// Llama 3.1+: the system turn always starts with "Cutting Knowledge Date: …".
     public var knowledgeDateHeader: Bool
+    /// The "Today Date:" of that header: Llama 3.1 templates default to "26 Jul 2024"; 3.2+
+    /// templates use today's date (`strftime_now`), which `detect` fills in.
+    public var todayDate: String
 
-    public init(format: ChatFormat, defaultSystemPrompt: String? = nil, knowledgeDateHeader: Bool = false) {
+    public init(format: ChatFormat, defaultSystemPrompt: String? = nil, knowledgeDateHeader: Bool = false,
+                todayDate: String = "26 Jul 2024") {
         self.format = format
         self.defaultSystemPrompt = defaultSystemPrompt
         self.knowledgeDateHeader = knowledgeDateHeader
+        self.todayDate = todayDate
+    }
+
+    /// Today as Llama 3.2 templates print it ("22 Nov 2026").
+    static func today() -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "dd MMM yyyy"
+        return f.string(from: Date())
     }
 
     /// Recognises the family of a model's `chat_template`; throws a one-line error suggesting
@@ -62,7 +76,8 @@ public struct ChatTemplate: Sendable, Equatable {
             return ChatTemplate(format: .chatml, defaultSystemPrompt: defaultChatMLSystem(t))
         }
         if t.contains("<|start_header_id|>") {
-            return ChatTemplate(format: .llama3, knowledgeDateHeader: t.contains("Cutting Knowledge Date"))
+            return ChatTemplate(format: .llama3, knowledgeDateHeader: t.contains("Cutting Knowledge Date"),
+                                todayDate: t.contains("strftime_now") ? today() : "26 Jul 2024")
         }
         if t.contains("[INST]") {
             return ChatTemplate(format: t.contains("<<SYS>>") ? .llama2 : .mistral)
@@ -109,7 +124,7 @@ public struct ChatTemplate: Sendable, Equatable {
             out = "<|begin_of_text|>"
             var rest = messages[...]
             if knowledgeDateHeader {
-                var sys = "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n"
+                var sys = "Cutting Knowledge Date: December 2023\nToday Date: \(todayDate)\n\n"
                 if let first = rest.first, first.role == .system {
                     sys += trim(first.content)
                     rest = rest.dropFirst()

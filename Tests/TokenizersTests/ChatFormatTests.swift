@@ -59,6 +59,12 @@ final class ChatFormatTests: XCTestCase {
         XCTAssertEqual(t31.render([ChatMessage(.user, "Hi")], addGenerationPrompt: false),
                        "<|begin_of_text|><|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\n<|eot_id|>"
                        + "<|start_header_id|>user<|end_header_id|>\n\nHi<|eot_id|>")
+        // Llama 3.2 templates date the header with today's date.
+        let t32 = try ChatTemplate.detect(template: "<|start_header_id|>system<|end_header_id|>\n\nCutting Knowledge Date: December 2023\nToday Date: {{ strftime_now('%d %b %Y') }}")
+        XCTAssertTrue(t32.knowledgeDateHeader)
+        XCTAssertEqual(t32.todayDate.count, 11)
+        XCTAssertNotEqual(t32.todayDate, "26 Jul 2024")
+        XCTAssertTrue(t32.render([], addGenerationPrompt: false).contains("Today Date: \(t32.todayDate)\n\n"))
         let tok = try VocabCache.shared.tokenizer("llama-bpe")
         let ids = tok.encode(t.render([ChatMessage(.user, "Hi")], addGenerationPrompt: true), parseSpecial: true)
         XCTAssertEqual(ids.first, tok.bosID)
