@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include "ck_internal.h"
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #if defined(__x86_64__) || defined(__i386__)
@@ -41,7 +42,12 @@ static void *worker_main(void *raw) {
     for (;;) {
         int spins = 0;
         while (atomic_load_explicit(&pool->generation, memory_order_acquire) == seen) {
-            if (++spins < CK_SPIN_LIMIT) { CK_PAUSE(); continue; }
+            if (++spins < CK_SPIN_LIMIT) {
+                // Mostly pause; now and then let another runnable thread have the core.
+                if ((spins & 255) == 0) sched_yield();
+                else CK_PAUSE();
+                continue;
+            }
             // Sleep. Announce it first (seq_cst) so a runner bumping `generation` either sees
             // the announcement and broadcasts, or we see its bump below: no lost wake-up.
             pthread_mutex_lock(&pool->lock);
@@ -102,7 +108,13 @@ void ck_pool_run(ck_pool *pool, void (*fn)(void *, int, int), void *ctx) {
     atomic_store(&pool->pending, pool->threads - 1);
     start_job(pool);
     fn(ctx, 0, pool->threads);
-    while (atomic_load_explicit(&pool->pending, memory_order_acquire) > 0) CK_PAUSE();
+    // Normally the others finish within microseconds. If one was preempted mid-job (a busy
+    // machine), spinning would only keep its core from it: after a short spin, yield.
+    int spins = 0;
+    while (atomic_load_explicit(&pool->pending, memory_order_acquire) > 0) {
+        if (++spins < 256) CK_PAUSE();
+        else sched_yield();
+    }
 }
 
 void ck_pool_destroy(ck_pool *pool) {

@@ -43,8 +43,13 @@
 // Numerics (what "correct" means for every backend)
 // - Matmul: `y[r, o] = sum_i W[o, i] * x[r, i] (+ bias[o])`, `W` shaped `[out, in]` as stored in
 //   GGUF/safetensors (`rows` = out, `columns` = in). For integer-quantized weights (Q8_0, Q4_0,
-//   Q4_K, Q6_K) the CPU backend quantizes each activation row to 8-bit blocks of 32 on the fly
-//   (as llama.cpp does) and accumulates in integers; F16/BF16/F32 weights accumulate in F32.
+//   Q4_K, Q6_K) the CPU backend quantizes each activation row to 8 bits on the fly exactly as
+//   llama.cpp's CPU backend does (Q8_0-style blocks of 32 with a float16 scale; Q8_K-style
+//   blocks of 256 for the K-quants) and accumulates in integers, so its logits match
+//   llama.cpp's up to summation order; F16/BF16/F32 weights accumulate in F32 (llama.cpp
+//   rounds activations to F16 for F16 weights: differences of ~1e-2 in logits are expected).
+//   The CPU backend may keep a repacked copy of a matrix (16 rows interleaved for AVX-512);
+//   that is invisible here.
 // - RMSNorm: `y = x / sqrt(mean(x^2) + eps) * weight`, applied to each group of `weight.columns`
 //   consecutive elements (a whole row, or one head for Qwen3's per-head q/k norm).
 // - RoPE rotates pairs: `.adjacentPairs` rotates (x[2i], x[2i+1]) (GGUF `llama` files, whose
