@@ -179,28 +179,111 @@ final class EngineTests: XCTestCase {
 
     func testCancelStopsARunningRequestAndTheEngineGoesOn() throws {
         let golden = try Fixtures.golden(fixture)
-        let (engine, mailbox) = try makeEngine()
+        // The sink cancels on the request's third token, from the engine thread itself, so the
+        // cancellation lands at a known point however the test thread is scheduled.
+        final class Box: @unchecked Sendable {
+            var engine: Engine?
+            var tokens = 0
+        }
+        let box = Box()
+        let mailbox = EngineEventMailbox()
+        let engine = try Engine(model: try Fixtures.model(fixture), options: EngineOptions(contextLength: 128, maxSequences: 8),
+                                events: { event in
+                                    if case .token(let id, 0, _, _, _) = event {
+                                        box.tokens += 1
+                                        if box.tokens == 3 { box.engine?.cancel(id) }
+                                    }
+                                    mailbox.post(event)
+                                })
+        box.engine = engine
         defer { engine.shutdown() }
         let id = engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), n: 3, sampling: greedy(100)))
-        // Wait until it is decoding, then cancel.
-        var seen: [EngineEvent] = []
-        while let e = mailbox.next(timeout: 60) {
-            seen.append(e)
-            if case .token = e { break }
-        }
-        engine.cancel(id)
-        seen += mailbox.collect(id, timeout: 60)
+        let seen = mailbox.collect(id, timeout: 60)
         let results = samples(seen)
         XCTAssertEqual(results.count, 3)
-        XCTAssertTrue(results.allSatisfy { $0.finishReason == .cancelled && $0.tokens.count < 100 })
+        for r in results {
+            XCTAssertEqual(r.finishReason, .cancelled)
+            XCTAssertEqual(r.tokens, Array(golden.greedy_ids.prefix(3)), "sample \(r.index) stops after the step that was running")
+        }
         guard case .finished = seen.last else { return XCTFail("no .finished after cancel") }
         // Blocks and sequences were given back: a full-width request still runs.
         let after = samples(mailbox.collect(engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), n: 8, sampling: greedy(3))), timeout: 60))
         XCTAssertEqual(after.count, 8)
-        // Statistics are published after the step that sent the events.
-        let deadline = Date().addingTimeInterval(10)
-        while engine.statistics.activeSequences != 0 && Date() < deadline { usleep(1000) }
         XCTAssertEqual(engine.statistics.activeSequences, 0)
+        // Cancelling a finished or unknown request is harmless.
+        engine.cancel(id)
+        engine.cancel(RequestID(999))
+        XCTAssertEqual(samples(mailbox.collect(engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), sampling: greedy(2))), timeout: 60)).count, 1)
+    }
+
+    func testManyRequestsFromTwoThreadsWithCancellationsAllEndCleanly() throws {
+        let golden = try Fixtures.golden(fixture)
+        let (engine, mailbox) = try makeEngine(maxSequences: 6, context: 64)
+        defer { engine.shutdown() }
+        final class Submitted: @unchecked Sendable {
+            let lock = NSLock()
+            var ids: [RequestID: Int] = [:]   // id → samples expected (0 for scoring)
+            var cancelled: Set<RequestID> = []
+        }
+        let submitted = Submitted()
+        let prompt = golden.prompt_ids
+        DispatchQueue.concurrentPerform(iterations: 2) { thread in
+            var rng = SeededGenerator(seed: UInt64(thread + 1))
+            for i in 0..<20 {
+                let length = Int(rng.next() % UInt64(prompt.count)) + 1
+                let id: RequestID
+                var expected = 0
+                if i % 4 == 3 {
+                    let continuations = (0..<Int(rng.next() % 3 + 1)).map { c in
+                        PromptInput.tokens(Array(golden.greedy_ids[c..<(c + Int(rng.next() % 5) + 1)]))
+                    }
+                    id = engine.submit(ScoringRequest(prompt: .tokens(Array(prompt.prefix(length))), continuations: continuations))
+                } else {
+                    expected = Int(rng.next() % 3) + 1
+                    var p = SamplingParameters(temperature: 0.9, seed: rng.next(), maxTokens: Int(rng.next() % 12) + 1)
+                    p.ignoreEOS = true
+                    id = engine.submit(GenerationRequest(prompt: .tokens(Array(prompt.prefix(length))), n: expected, sampling: p))
+                }
+                submitted.lock.lock()
+                submitted.ids[id] = expected
+                submitted.lock.unlock()
+                if rng.next() % 4 == 0 {
+                    if rng.next() % 2 == 0 { usleep(UInt32(rng.next() % 3000)) }
+                    engine.cancel(id)
+                    submitted.lock.lock()
+                    submitted.cancelled.insert(id)
+                    submitted.lock.unlock()
+                }
+            }
+        }
+        var events: [RequestID: [EngineEvent]] = [:]
+        var ended: Set<RequestID> = []
+        while ended.count < submitted.ids.count {
+            guard let event = mailbox.next(timeout: 120) else { return XCTFail("timed out with \(ended.count) of \(submitted.ids.count) ended") }
+            XCTAssertFalse(ended.contains(event.requestID), "event after the end of \(event.requestID)")
+            events[event.requestID, default: []].append(event)
+            switch event {
+            case .finished(let id), .failed(let id, _): ended.insert(id)
+            default: break
+            }
+        }
+        for (id, expected) in submitted.ids {
+            let list = events[id] ?? []
+            if case .failed(_, let message) = list.last { XCTFail("\(id) failed: \(message)"); continue }
+            let finishedSamples = samples(list)
+            if submitted.cancelled.contains(id) {
+                XCTAssertLessThanOrEqual(finishedSamples.count, expected)
+            } else if expected > 0 {
+                XCTAssertEqual(finishedSamples.map(\.index), Array(0..<expected), "\(id)")
+                XCTAssertTrue(finishedSamples.allSatisfy { $0.finishReason == .length })
+            } else {
+                XCTAssertTrue(list.contains { if case .scored = $0 { return true } else { return false } }, "\(id) has no scores")
+            }
+        }
+        // Every block came back: the widest, longest request still runs to the end.
+        let full = samples(mailbox.collect(engine.submit(GenerationRequest(prompt: .tokens(prompt), n: 6, sampling: greedy(64 - prompt.count))), timeout: 60))
+        XCTAssertEqual(full.count, 6)
+        XCTAssertTrue(full.allSatisfy { $0.finishReason == .contextFull || $0.finishReason == .length }, "\(full.map(\.finishReason))")
     }
 
     func testStopStringsCutTheTextAcrossTokens() throws {
