@@ -39,7 +39,10 @@
 ///
 /// Guarantees:
 /// - Events of one request arrive in order, and `.finished` or `.failed` is always its last.
-///   The sink is called on the engine thread: keep it short (queue and wake, as the mailbox does).
+///   The sink is called on the engine thread after each step, with that step's events: keep it
+///   short (queue and wake, as the mailbox does). It may call `submit` and `cancel` (a cancel
+///   from the sink takes effect before the next step), never `shutdown`.
+/// - `statistics` already counts the work behind every event delivered so far.
 /// - Sample `i` of a request with seed `s` draws from a generator seeded with `s + i`: the same
 ///   request gives the same samples whatever else is running (up to floating-point differences
 ///   between batch compositions, which greedy and low-temperature runs do not see in practice).
