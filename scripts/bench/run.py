@@ -47,10 +47,11 @@ def weight_bytes_per_token(path):
     return total
 
 
-def best(a, b, key, higher=True):
-    if a is None:
-        return b
-    return a if (a[key] >= b[key]) == higher else b
+def keep_best(kept, new):
+    """Field by field maximum of two runs' figures (speeds: higher is better)."""
+    if kept is None:
+        return new
+    return {k: max(kept.get(k, 0), v) for k, v in new.items()}
 
 
 def main():
@@ -85,19 +86,17 @@ def main():
                                "--batch", f"1,{args.batch}", "--batch-prompt-tokens", str(args.batch_prompt_tokens),
                                "--json"]).strip().splitlines()[-1])
             runs = {r["batch"]: r for r in s["runs"]}
-            ours = best(ours, runs[1], "decode_tokens_per_s") if ours is None else {
-                "prompt_tokens_per_s": max(ours["prompt_tokens_per_s"], runs[1]["prompt_tokens_per_s"]),
-                "decode_tokens_per_s": max(ours["decode_tokens_per_s"], runs[1]["decode_tokens_per_s"]),
-                "peak": s.get("peak_resident_bytes", 0)}
-            ours.setdefault("peak", s.get("peak_resident_bytes", 0))
-            ours_batch = best(ours_batch, runs[args.batch], "decode_tokens_per_s")
+            ours = keep_best(ours, {"prompt_tokens_per_s": runs[1]["prompt_tokens_per_s"],
+                                    "decode_tokens_per_s": runs[1]["decode_tokens_per_s"],
+                                    "peak": s.get("peak_resident_bytes", 0)})
+            ours_batch = keep_best(ours_batch, {"decode_tokens_per_s": runs[args.batch]["decode_tokens_per_s"]})
             l = json.loads(sh([PY, os.path.join(HERE, "bench_llama.py"), model, "--threads", str(args.threads),
                                "--prompt-tokens", str(args.prompt_tokens), "--gen-tokens", str(args.gen_tokens),
                                "--shared-batch", str(args.batch), "--shared-prompt", str(args.batch_prompt_tokens),
                                "--shared-gen", str(args.gen_tokens)]).strip().splitlines()[-1])
-            theirs = {"prompt_tokens_per_s": max(theirs["prompt_tokens_per_s"] if theirs else 0, l["prompt_tokens_per_s"]),
-                      "decode_tokens_per_s": max(theirs["decode_tokens_per_s"] if theirs else 0, l["decode_tokens_per_s"])}
-            theirs_batch = best(theirs_batch, l["shared"], "decode_tokens_per_s")
+            theirs = keep_best(theirs, {"prompt_tokens_per_s": l["prompt_tokens_per_s"],
+                                        "decode_tokens_per_s": l["decode_tokens_per_s"]})
+            theirs_batch = keep_best(theirs_batch, {"decode_tokens_per_s": l["shared"]["decode_tokens_per_s"]})
         per_token = weight_bytes_per_token(model)
         rows = [
             ("prompt tokens/s", ours["prompt_tokens_per_s"], theirs["prompt_tokens_per_s"]),
