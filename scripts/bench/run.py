@@ -27,6 +27,8 @@ PY = sys.executable
 
 def sh(cmd, **kw):
     print("+", " ".join(cmd), file=sys.stderr, flush=True)
+    if "env" in kw and kw["env"] is None:
+        del kw["env"]
     return subprocess.run(cmd, check=True, text=True, stdout=subprocess.PIPE, **kw).stdout
 
 
@@ -65,6 +67,8 @@ def main():
     ap.add_argument("--batch", type=int, default=16)
     ap.add_argument("--batch-prompt-tokens", type=int, default=256)
     ap.add_argument("--json", default="")
+    ap.add_argument("--llama-env", action="append", default=[],
+                    help="KEY=VALUE for llama.cpp's environment, e.g. OMP_WAIT_POLICY=PASSIVE on a busy machine")
     args = ap.parse_args()
 
     if args.models:
@@ -74,6 +78,12 @@ def main():
     if not os.path.exists(args.stepwise):
         sh(["swift", "build", "-c", "release", "--product", "stepwise"], cwd=ROOT)
 
+    llama_env = None
+    if args.llama_env:
+        llama_env = dict(os.environ)
+        for item in args.llama_env:
+            key, _, value = item.partition("=")
+            llama_env[key] = value
     bw = bandwidth_gbs(args.threads)
     print(f"memory read bandwidth ({args.threads} threads): {bw:.2f} GB/s", flush=True)
     report = {"bandwidth_gbs": bw, "threads": args.threads, "models": []}
@@ -93,7 +103,7 @@ def main():
             l = json.loads(sh([PY, os.path.join(HERE, "bench_llama.py"), model, "--threads", str(args.threads),
                                "--prompt-tokens", str(args.prompt_tokens), "--gen-tokens", str(args.gen_tokens),
                                "--shared-batch", str(args.batch), "--shared-prompt", str(args.batch_prompt_tokens),
-                               "--shared-gen", str(args.gen_tokens)]).strip().splitlines()[-1])
+                               "--shared-gen", str(args.gen_tokens)], env=llama_env).strip().splitlines()[-1])
             theirs = keep_best(theirs, {"prompt_tokens_per_s": l["prompt_tokens_per_s"],
                                         "decode_tokens_per_s": l["decode_tokens_per_s"]})
             theirs_batch = keep_best(theirs_batch, {"decode_tokens_per_s": l["shared"]["decode_tokens_per_s"]})
