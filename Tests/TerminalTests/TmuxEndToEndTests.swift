@@ -120,6 +120,14 @@ final class TmuxEndToEndTests: XCTestCase {
         try send("Enter")
         try waitFor("note saved on step 3")
         try waitFor("✎ carry slipped")
+        // Export the labels (the human mark wins over the dataset's for this trace).
+        try send(":")
+        try send("-l", "export prm800k")
+        try send("Enter")
+        try waitFor("exported 6 records to")
+        let exported = dir.appendingPathComponent("fixture.prm800k.jsonl")
+        let lines = try String(contentsOf: exported, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 6)
         // Next problem and back, then quit.
         try send("n")
         try waitFor("big-bench-mistake 2/6")

@@ -30,11 +30,13 @@ enum SamplesPane {
             grid.put(why, row: content.row, col: content.col, style: .dim, limit: content.right, ascii: s.ascii)
             return
         }
-        let kinds = s.blind ? [] : s.verifiersPresent
+        let present = s.verifiersPresent
+        let kinds = s.blind ? [] : present
+        let active: VerifierKind? = s.verifier ?? present.first
         let selected = s.selectedRowIndex
         for (i, row) in rows.enumerated().dropFirst(s.sampleTop).prefix(content.rows) {
             let y = content.row + i - s.sampleTop
-            let line = self.line(s, row, kinds: kinds, glyphs: g, isSelected: i == selected)
+            let line = self.line(s, row, kinds: kinds, active: active, glyphs: g, isSelected: i == selected)
             grid.draw(line, row: y, col: content.col, limit: content.right, ascii: s.ascii)
             if i == selected {
                 grid.restyle(row: y, from: content.col, to: content.right, style: s.focus == .samples ? .selected : .selectedUnfocused)
@@ -42,7 +44,7 @@ enum SamplesPane {
         }
     }
 
-    static func line(_ s: UIState, _ row: SampleRow, kinds: [VerifierKind], glyphs g: Glyphs, isSelected: Bool) -> Line {
+    static func line(_ s: UIState, _ row: SampleRow, kinds: [VerifierKind], active: VerifierKind?, glyphs g: Glyphs, isSelected: Bool) -> Line {
         var out: Line = [Segment(isSelected ? g.selectedRow : " ", .text)]
         switch row {
         case .streaming(let st):
@@ -69,7 +71,7 @@ enum SamplesPane {
             out.append(Segment(TextWrap.pad(TextWrap.truncate(answer, width: 8, ellipsis: g.ellipsis), 8) + " ",
                                sol.extractedAnswer == nil ? .unknown : .text))
             for k in kinds { out.append(verifierCell(s, sol, k, g)) }
-            out += marks(s, sol, g)
+            out += marks(s, sol, active, g)
             return out
         }
     }
@@ -95,22 +97,23 @@ enum SamplesPane {
     }
 
     /// The human label (H), the dataset label (L), and a disagreement mark.
-    static func marks(_ s: UIState, _ sol: Solution, _ g: Glyphs) -> Line {
+    static func marks(_ s: UIState, _ sol: Solution, _ active: VerifierKind?, _ g: Glyphs) -> Line {
         var out: Line = []
-        switch SampleFacts.humanLabel(s, sol) {
+        let labels = SampleFacts.labels(s, sol)
+        switch labels.human {
         case .step(let i): out.append(Segment("H@\(i + 1) ", .humanBad))
         case .noError: out.append(Segment("H" + g.correct + " ", .humanGood))
         case .unlabelled:
             if !s.session.annotations(of: sol.id, source: Annotation.human).isEmpty { out.append(Segment("H" + g.hidden + " ", .humanNeutral)) }
         }
-        if !s.blind, let (_, label) = SampleFacts.datasetLabel(s, sol) {
+        if !s.blind, let (_, label) = labels.dataset {
             switch label {
             case .step(let i): out.append(Segment("L@\(i + 1) ", .label))
             case .noError: out.append(Segment("L" + g.correct + " ", .label))
             case .unlabelled: break
             }
         }
-        if !s.blind && SampleFacts.disagrees(s, sol) { out.append(Segment(g.disagree, .disagree)) }
+        if !s.blind && SampleFacts.disagrees(s, sol, kind: active) { out.append(Segment(g.disagree, .disagree)) }
         return out
     }
 }

@@ -46,10 +46,11 @@ enum SolutionPane {
             grid.lines(wrapped(sol.text, width: area.cols, style: .text), in: area, top: 0, ascii: s.ascii)
             return
         }
+        let context = StepLines.Context(s, sol)
         var y = area.row
         var i = max(0, top)
         while i < sol.steps.count && y < area.bottom {
-            for line in StepLines.lines(s, sol, i, width: area.cols, cursor: i == cursor, focused: focused) {
+            for line in StepLines.lines(s, sol, i, context: context, width: area.cols, cursor: i == cursor, focused: focused) {
                 if y >= area.bottom { break }
                 grid.draw(line, row: y, col: area.col, limit: area.right, ascii: s.ascii)
                 y += 1

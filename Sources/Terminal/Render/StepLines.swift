@@ -11,24 +11,35 @@ public enum StepLines {
         String(max(1, stepCount)).count
     }
 
-    /// Verifiers naming this step as the first error, the selected one first.
-    static func pinpointing(_ state: UIState, _ solution: Solution, _ index: Int) -> [Critique] {
-        guard !state.blind else { return [] }
-        let all = (state.session.critiques[solution.id] ?? []).filter { $0.firstErrorStep == index }
-        let active = state.activeVerifier
-        return all.sorted { a, b in
-            let ka = a.verifier == active ? 0 : 1, kb = b.verifier == active ? 0 : 1
-            return (ka, a.verifier, a.informed ? 1 : 0) < (kb, b.verifier, b.informed ? 1 : 0)
+    /// What the marks of every step of one solution depend on, gathered once per solution
+    /// rather than once per step (a screen shows dozens of steps).
+    public struct Context {
+        /// Per step: the critiques naming it as the first error, the selected verifier first.
+        var pins: [Int: [Critique]] = [:]
+        /// The dataset label's first wrong step and its source.
+        var datasetStep: Int?
+        var datasetSource: String?
+
+        public init(_ state: UIState, _ solution: Solution) {
+            guard !state.blind else { return }
+            let active = state.activeVerifier
+            for c in state.session.critiques[solution.id] ?? [] {
+                if let i = c.firstErrorStep { pins[i, default: []].append(c) }
+            }
+            for (i, list) in pins {
+                pins[i] = list.sorted { a, b in
+                    let ka = a.verifier == active ? 0 : 1, kb = b.verifier == active ? 0 : 1
+                    return (ka, a.verifier, a.informed ? 1 : 0) < (kb, b.verifier, b.informed ? 1 : 0)
+                }
+            }
+            if let (source, label) = SampleFacts.datasetLabel(state, solution), case .step(let i) = label {
+                datasetStep = i
+                datasetSource = source
+            }
         }
     }
 
-    static func datasetMark(_ state: UIState, _ solution: Solution, _ index: Int) -> String? {
-        guard !state.blind, let (source, label) = SampleFacts.datasetLabel(state, solution),
-              case .step(let i) = label, i == index else { return nil }
-        return source
-    }
-
-    public static func lines(_ state: UIState, _ solution: Solution, _ index: Int, width: Int,
+    public static func lines(_ state: UIState, _ solution: Solution, _ index: Int, context: Context, width: Int,
                              cursor: Bool, focused: Bool) -> [Line] {
         guard solution.steps.indices.contains(index), width > 0 else { return [] }
         let g = Glyphs.forState(state.ascii)
@@ -37,8 +48,8 @@ public enum StepLines {
         let prefix = 1 + nw + 1
         let textWidth = max(1, width - prefix)
         let human = state.session.annotations[AnnotationKey(solutionID: solution.id, stepIndex: index, source: Annotation.human)]
-        let pins = pinpointing(state, solution, index)
-        let dataset = datasetMark(state, solution, index)
+        let pins = context.pins[index] ?? []
+        let dataset = context.datasetStep == index ? context.datasetSource : nil
 
         var mark = Segment(" ", .text)
         if let h = human {
@@ -106,7 +117,7 @@ public enum StepLines {
     }
 
     /// Rows a step takes, without building its styled lines twice where it can be avoided.
-    public static func height(_ state: UIState, _ solution: Solution, _ index: Int, width: Int) -> Int {
-        max(1, lines(state, solution, index, width: width, cursor: false, focused: false).count)
+    public static func height(_ state: UIState, _ solution: Solution, _ index: Int, context: Context, width: Int) -> Int {
+        max(1, lines(state, solution, index, context: context, width: width, cursor: false, focused: false).count)
     }
 }

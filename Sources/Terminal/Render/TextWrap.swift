@@ -31,7 +31,7 @@ public enum TextWrap {
         var breakIndex: String.Index?
         var breakWidth = 0
         for ch in text {
-            let w = ch == "\t" ? 1 : max(DisplayWidth.of(ch), ch.isWhitespace ? 1 : 0)
+            let w = ch.asciiValue != nil ? 1 : max(DisplayWidth.of(ch), ch.isWhitespace ? 1 : 0)
             if lineWidth + w > width {
                 if ch == " " {
                     lines.append(trimTrailing(line))

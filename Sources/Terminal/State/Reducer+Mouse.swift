@@ -29,10 +29,11 @@ extension Reducer {
         case .solution:
             let area = s.solutionTextArea
             guard let sol = s.selectedSolution, area.contains(row: m.row, col: m.col) else { return }
+            let context = StepLines.Context(s, sol)
             var y = area.row
             var i = s.stepTop
             while i < sol.steps.count && y < area.bottom {
-                let h = StepLines.height(s, sol, i, width: area.cols)
+                let h = StepLines.height(s, sol, i, context: context, width: area.cols)
                 if m.row < y + h { s.step = i; return }
                 y += h
                 i += 1

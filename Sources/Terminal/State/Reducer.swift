@@ -85,10 +85,11 @@ public enum Reducer {
         guard let sol = s.selectedSolution, area.rows > 0 else { s.stepTop = 0; return }
         if s.step < s.stepTop { s.stepTop = s.step }
         // Move the top down until the selected step fits, measuring only the steps on screen.
+        let context = StepLines.Context(s, sol)
         var used = 0
         var i = s.step
         while i >= s.stepTop {
-            used += StepLines.height(s, sol, i, width: area.cols)
+            used += StepLines.height(s, sol, i, context: context, width: area.cols)
             if used > area.rows { break }
             i -= 1
         }

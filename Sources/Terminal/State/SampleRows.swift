@@ -30,6 +30,7 @@ public enum SampleRows {
         let failures = (state.session.failures[p.id] ?? []).filter { $0.round == state.round }
         rows += failures.enumerated().map { .failed(message: $0.element.message, index: $0.offset) }
 
+        let active = state.activeVerifier
         if state.filter != .all {
             rows = rows.filter { row in
                 guard case .solution(let s) = row else { return false }
@@ -37,11 +38,11 @@ public enum SampleRows {
                 case .all: return true
                 case .wrong: return s.correct == false
                 case .right: return s.correct == true
-                case .disagreement: return SampleFacts.disagrees(state, s)
+                case .disagreement: return SampleFacts.disagrees(state, s, kind: active)
                 }
             }
         }
-        if state.sort == .score, let kind = state.activeVerifier {
+        if state.sort == .score, let kind = active {
             let keyed = rows.enumerated().map { (offset, row) -> (Int, Double?, SampleRow) in
                 if case .solution(let s) = row { return (offset, SampleFacts.critique(state, s.id, kind)?.score, row) }
                 return (offset, nil, row)
@@ -81,6 +82,15 @@ public enum SampleFacts {
         return label == .unlabelled ? nil : (source, label)
     }
 
+    /// Both labels of a solution from one pass over its annotations.
+    public static func labels(_ state: UIState, _ s: Solution) -> (human: FirstErrorLabel, dataset: (source: String, label: FirstErrorLabel)?) {
+        let all = state.session.annotations(of: s.id)
+        let human = FirstErrorLabel.from(annotations: all.filter(\.isHuman), stepCount: s.steps.count)
+        guard let source = all.filter({ !$0.isHuman }).map(\.source).min() else { return (human, nil) }
+        let label = FirstErrorLabel.from(annotations: all.filter { $0.source == source }, stepCount: s.steps.count)
+        return (human, label == .unlabelled ? nil : (source, label))
+    }
+
     /// The label a verifier's critique amounts to: the step it names, or no error when it
     /// accepts without naming one.
     public static func verifierLabel(_ c: Critique) -> FirstErrorLabel {
@@ -91,8 +101,8 @@ public enum SampleFacts {
 
     /// The selected verifier disagrees with ground truth, or its first-error step disagrees with
     /// the human label (or the dataset label when no human one exists).
-    public static func disagrees(_ state: UIState, _ s: Solution) -> Bool {
-        guard let kind = state.activeVerifier, let c = critique(state, s.id, kind) else { return false }
+    public static func disagrees(_ state: UIState, _ s: Solution, kind: VerifierKind?? = nil) -> Bool {
+        guard let kind = kind ?? state.activeVerifier, let c = critique(state, s.id, kind) else { return false }
         if let correct = s.correct, let accepts = c.accepts(threshold: state.threshold), accepts != correct { return true }
         let predicted = verifierLabel(c)
         guard predicted != .unlabelled else { return false }
