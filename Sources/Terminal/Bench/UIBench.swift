@@ -116,12 +116,15 @@ public enum UIBench {
         var times: [Double] = []
         for i in 0..<iterations {
             usleep(40_000) // let the previous frame settle, so each key is answered by its own frame
+            output.forgetSignals()
             let before = output.count
             let key: UInt8 = (i / 10) % 2 == 0 ? UInt8(ascii: "j") : UInt8(ascii: "k")
             var byte = key
             let t0 = Workbench.monotonic()
             _ = write(master, &byte, 1)
-            while output.count == before && Workbench.monotonic() - t0 < 1 { sched_yield() }
+            // Sleep until the reader reports output (no busy wait: the measuring thread must not
+            // be one more load on the cores).
+            while output.count == before && Workbench.monotonic() - t0 < 1 { output.waitForOutput(until: t0 + 1) }
             if output.count == before { continue }
             times.append((output.time(before) - t0) * 1000)
         }
@@ -136,9 +139,18 @@ public enum UIBench {
 /// When the pseudo-terminal produced output: one timestamp per read.
 private final class OutputClock: Sendable {
     private let state = Mutex<(times: [Double], failure: String?)>(([], nil))
+    private let arrived = DispatchSemaphore(value: 0)
     func tick() {
         let now = Workbench.monotonic()
         state.withLock { $0.times.append(now) }
+        arrived.signal()
+    }
+    func forgetSignals() {
+        while arrived.wait(timeout: .now()) == .success {}
+    }
+    func waitForOutput(until deadline: Double) {
+        let left = max(0, deadline - Workbench.monotonic())
+        _ = arrived.wait(timeout: .now() + left)
     }
     var count: Int { state.withLock { $0.times.count } }
     func time(_ index: Int) -> Double { state.withLock { $0.times[index] } }

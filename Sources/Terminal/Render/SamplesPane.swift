@@ -33,7 +33,7 @@ enum SamplesPane {
         let present = s.verifiersPresent
         let kinds = s.blind ? [] : present
         let active: VerifierKind? = s.verifier ?? present.first
-        let selected = s.selectedRowIndex
+        let selected: Int? = s.selectedID.flatMap { id in rows.firstIndex { $0.id == id } } ?? (rows.isEmpty ? nil : 0)
         for (i, row) in rows.enumerated().dropFirst(s.sampleTop).prefix(content.rows) {
             let y = content.row + i - s.sampleTop
             let line = self.line(s, row, kinds: kinds, active: active, glyphs: g, isSelected: i == selected)

@@ -24,6 +24,12 @@ public enum TextWrap {
     }
 
     private static func wrapParagraph(_ text: Substring, width: Int, into lines: inout [String]) {
+        var ascii = true
+        for b in text.utf8 where b >= 0x80 { ascii = false; break }
+        if ascii {
+            wrapASCII(Array(text.utf8), width: width, into: &lines)
+            return
+        }
         var line = ""
         var lineWidth = 0
         // Where the line may be broken: the index just after the last space, and the width
@@ -59,6 +65,39 @@ public enum TextWrap {
             }
         }
         lines.append(line)
+    }
+
+    /// The same rule on bytes, for ASCII text (one byte, one column): most steps are ASCII.
+    private static func wrapASCII(_ bytes: [UInt8], width: Int, into lines: inout [String]) {
+        let space: UInt8 = 0x20
+        var start = 0
+        let n = bytes.count
+        if n == 0 { lines.append(""); return }
+        while start < n {
+            if n - start <= width {
+                lines.append(String(decoding: bytes[start..<n], as: UTF8.self))
+                return
+            }
+            // The last space within the line's width (a space right at the limit counts).
+            var cut = -1
+            var i = start + width
+            while i > start {
+                if bytes[i] == space { cut = i; break }
+                i -= 1
+            }
+            var end: Int
+            var next: Int
+            if cut > start {
+                end = cut
+                next = cut + 1
+            } else {
+                end = start + width
+                next = end
+            }
+            while end > start && bytes[end - 1] == space { end -= 1 }
+            lines.append(String(decoding: bytes[start..<end], as: UTF8.self))
+            start = next
+        }
     }
 
     private static func trimTrailing(_ s: String) -> String {

@@ -69,15 +69,18 @@ public enum Reducer {
         s.sampleTop = max(0, min(s.sampleTop, max(0, s.rows.count - sampleRows)))
 
         // The problem and critique panes scroll by line, never past their last page.
+        // (Measured only when scrolled: most inputs leave both at the top.)
         let problem = layout.content(.problem)
-        if let p = s.problem, problem.rows > 0 {
-            let count = ProblemPane.lines(s, p, width: problem.cols - 1).count
-            s.problemTop = max(0, min(s.problemTop, count - problem.rows))
-        } else {
-            s.problemTop = 0
+        if s.problemTop > 0 {
+            if let p = s.problem, problem.rows > 0 {
+                let count = ProblemPane.lines(s, p, width: problem.cols - 1).count
+                s.problemTop = max(0, min(s.problemTop, count - problem.rows))
+            } else {
+                s.problemTop = 0
+            }
         }
         let critique = layout.content(.critique)
-        if critique.rows > 0 {
+        if critique.rows > 0 && s.critiqueTop > 0 {
             s.critiqueTop = max(0, min(s.critiqueTop, CritiquePane.lineCount(s, width: critique.cols) - critique.rows))
         }
 

@@ -175,14 +175,24 @@ public struct UIState: Sendable {
         return max(session.lastRound(of: p.id), streamed, started, 0)
     }
 
-    /// Verifier kinds with a critique of any solution of the current problem.
+    /// Verifier kinds with a critique of any solution of the current problem. (Read several
+    /// times a frame: flags instead of a set, and it stops once every kind is found.)
     public var verifiersPresent: [VerifierKind] {
         guard let p = problem else { return [] }
-        var kinds = Set<VerifierKind>()
-        for id in session.solutionIDs[p.id] ?? [] {
-            for c in session.critiques[id] ?? [] { kinds.insert(c.verifier) }
+        let all = VerifierKind.allCases
+        var seen = [Bool](repeating: false, count: all.count)
+        var found = 0
+        outer: for id in session.solutionIDs[p.id] ?? [] {
+            for c in session.critiques[id] ?? [] {
+                let i = all.firstIndex(of: c.verifier) ?? 0
+                if !seen[i] {
+                    seen[i] = true
+                    found += 1
+                    if found == all.count { break outer }
+                }
+            }
         }
-        return kinds.sorted()
+        return all.indices.filter { seen[$0] }.map { all[$0] }
     }
 
     /// The verifier in force: the chosen one, else the first present.
