@@ -21,6 +21,8 @@
 
 #define GROUP 16
 #define PACK_TILE 4
+// How far ahead (in inputs) the F16 kernel prefetches when streaming: 64 inputs = 2 KiB.
+#define PREFETCH_K 64
 
 static int64_t groups_of(int64_t n_out) { return (n_out + GROUP - 1) / GROUP; }
 
@@ -114,6 +116,9 @@ AVX512 static void f16_groups(const uint16_t *packed, int64_t n_out, int64_t n, 
                 }
             } else {
                 for (; k + 2 <= n; k += 2) {
+                    // Single rows stream the weights from memory: fetch ~2 KiB ahead, since the
+                    // hardware prefetcher restarts at every 4 KiB page and every work item.
+                    _mm_prefetch((const char *)(w + (k + PREFETCH_K) * GROUP), _MM_HINT_T0);
                     __m512 w0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + k * GROUP)));
                     __m512 w1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + (k + 1) * GROUP)));
                     for (int j = 0; j < nx; j++) {
@@ -146,6 +151,10 @@ AVX512VNNI static void q8_0_groups(const uint8_t *packed, int64_t n_out, int64_t
             for (int j = 0; j < PACK_TILE; j++) acc[j] = _mm512_setzero_ps();
             for (int64_t b = 0; b < nb; b++) {
                 const __m512i *q = (const __m512i *)(group + b * 512);
+                if (nx < PACK_TILE) {  // streaming (decode): fetch two blocks (1 KiB) ahead
+                    const char *ahead = (const char *)(group + (b + 2) * 512);
+                    for (int line = 0; line < 8; line++) _mm_prefetch(ahead + 64 * line, _MM_HINT_T0);
+                }
                 __m512i w0 = _mm512_loadu_si512(q), w1 = _mm512_loadu_si512(q + 1);
                 __m512i w2 = _mm512_loadu_si512(q + 2), w3 = _mm512_loadu_si512(q + 3);
                 __m512i w4 = _mm512_loadu_si512(q + 4), w5 = _mm512_loadu_si512(q + 5);
