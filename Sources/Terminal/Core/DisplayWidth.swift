@@ -21,6 +21,14 @@ public enum DisplayWidth {
 
     /// Columns taken by a string.
     public static func of(_ s: String) -> Int {
+        // ASCII fast path: one column per printable byte.
+        var printable = 0
+        var ascii = true
+        for b in s.utf8 {
+            if b >= 0x80 { ascii = false; break }
+            if b >= 0x20 && b != 0x7F { printable += 1 }
+        }
+        if ascii { return printable }
         var total = 0
         for c in s { total += of(c) }
         return total
