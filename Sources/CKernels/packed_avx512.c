@@ -93,34 +93,39 @@ AVX512 static inline void store_group(float *y, int64_t n_out, int64_t g, __m512
     _mm512_mask_storeu_ps(y + base, mask, v);
 }
 
+// Activation rows per F16 tile: each converted weight vector (vcvtph2ps costs two uops on the
+// FMA ports) feeds 8 FMAs, and 8 independent accumulators keep both FMA ports busy.
+#define F16_TILE 8
+
 AVX512 static void f16_groups(const uint16_t *packed, int64_t n_out, int64_t n, const float *x, int64_t rows,
                               const float *bias, float *y, int64_t g_begin, int64_t g_end) {
-    for (int64_t r0 = 0; r0 < rows; r0 += PACK_TILE) {
-        int nx = rows - r0 < PACK_TILE ? (int)(rows - r0) : PACK_TILE;
-        const float *xr[PACK_TILE];
-        for (int j = 0; j < PACK_TILE; j++) xr[j] = x + (r0 + (j < nx ? j : 0)) * n;
+    for (int64_t r0 = 0; r0 < rows; r0 += F16_TILE) {
+        int nx = rows - r0 < F16_TILE ? (int)(rows - r0) : F16_TILE;
+        const float *xr[F16_TILE];
+        for (int j = 0; j < F16_TILE; j++) xr[j] = x + (r0 + (j < nx ? j : 0)) * n;
         for (int64_t g = g_begin; g < g_end; g++) {
             const uint16_t *w = packed + g * GROUP * n;
-            // Two accumulators per row (even and odd k) keep enough FMAs in flight.
-            __m512 a[PACK_TILE][2];
-            for (int j = 0; j < PACK_TILE; j++) a[j][0] = a[j][1] = _mm512_setzero_ps();
+            __m512 a[F16_TILE][2];
+            for (int j = 0; j < F16_TILE; j++) a[j][0] = a[j][1] = _mm512_setzero_ps();
             int64_t k = 0;
-            if (nx == PACK_TILE) {
+            if (nx == F16_TILE) {
                 for (; k + 2 <= n; k += 2) {
                     __m512 w0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + k * GROUP)));
                     __m512 w1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + (k + 1) * GROUP)));
-                    for (int j = 0; j < PACK_TILE; j++) {
+                    for (int j = 0; j < F16_TILE; j++) {
                         a[j][0] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xr[j][k]), a[j][0]);
-                        a[j][1] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xr[j][k + 1]), a[j][1]);
+                        a[j][0] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xr[j][k + 1]), a[j][0]);
                     }
                 }
             } else {
                 for (; k + 2 <= n; k += 2) {
-                    // Single rows stream the weights from memory: fetch ~2 KiB ahead, since the
+                    // Few rows stream the weights from memory: fetch ~2 KiB ahead, since the
                     // hardware prefetcher restarts at every 4 KiB page and every work item.
                     _mm_prefetch((const char *)(w + (k + PREFETCH_K) * GROUP), _MM_HINT_T0);
                     __m512 w0 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + k * GROUP)));
                     __m512 w1 = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(w + (k + 1) * GROUP)));
+                    // Two accumulators per row: with one row, a single chain would wait on
+                    // every FMA's latency.
                     for (int j = 0; j < nx; j++) {
                         a[j][0] = _mm512_fmadd_ps(w0, _mm512_set1_ps(xr[j][k]), a[j][0]);
                         a[j][1] = _mm512_fmadd_ps(w1, _mm512_set1_ps(xr[j][k + 1]), a[j][1]);
