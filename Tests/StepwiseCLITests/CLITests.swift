@@ -185,6 +185,21 @@ final class CLITests: XCTestCase {
         XCTAssertEqual(SessionState(try JournalReader.read(session)).problems.count, 288)
     }
 
+    /// A fresh checkout has no session: the workbench starts on the held-out arithmetic problems.
+    func testStarterSessionForAFreshCheckout() throws {
+        let fm = FileManager.default
+        let previous = fm.currentDirectoryPath
+        XCTAssertTrue(fm.changeCurrentDirectoryPath(dir.path))
+        defer { _ = fm.changeCurrentDirectoryPath(previous) }
+        XCTAssertNil(SessionFiles.newest())
+        let url = try TUICommand.starterSession()
+        XCTAssertEqual(url.lastPathComponent, "arith.jsonl")
+        let state = SessionState(try JournalReader.read(url))
+        XCTAssertEqual(state.problems.count, 500)
+        XCTAssertTrue(state.problems.allSatisfy { $0.kind == .arith && $0.referenceSolution != nil })
+        XCTAssertEqual(SessionFiles.newest()?.lastPathComponent, "arith.jsonl")
+    }
+
     /// The real executable's exit codes, as a shell sees them.
     func testExecutableExitCodes() throws {
         let binary = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("stepwise")
