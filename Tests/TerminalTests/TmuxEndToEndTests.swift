@@ -73,9 +73,9 @@ final class TmuxEndToEndTests: XCTestCase {
         return stepwise
     }
 
-    func start(_ stepwise: URL, _ journal: URL, environment: String, size: (Int, Int) = (120, 36)) throws {
+    func start(_ stepwise: URL, _ journal: URL, environment: String, size: (Int, Int) = (120, 36), follow: Bool = false) throws {
         let command = "env \(environment) TERM=xterm-256color STEPWISE_THEMES=\(Paths.themes.path) "
-            + "'\(stepwise.path)' tui '\(journal.path)' --no-follow"
+            + "'\(stepwise.path)' tui '\(journal.path)'" + (follow ? "" : " --no-follow")
         try tmux(["new-session", "-d", "-x", String(size.0), "-y", String(size.1), "-s", "t", command])
         XCTAssertEqual(status, 0, "tmux could not start the session")
     }
@@ -203,5 +203,26 @@ final class TmuxEndToEndTests: XCTestCase {
             }
         }
         return out
+    }
+
+    /// Following a journal another process appends to: new work reaches the screen through the
+    /// follower thread and the mailbox's wake-up, with no key pressed.
+    func testFollowsAJournalAnotherProcessAppendsTo() throws {
+        let stepwise = try prerequisites()
+        let dir = try Paths.temporaryDirectory("e2e-follow")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let journal = dir.appendingPathComponent("live.jsonl")
+        try FixtureSession.writeJournal(try FixtureSession.busy(), to: journal)
+        try start(stepwise, journal, environment: "LANG=C.UTF-8 LC_ALL=C.UTF-8", follow: true)
+        defer { _ = try? tmux(["kill-server"]) }
+        try waitFor("big-bench-mistake 1/6")
+        let (writer, _) = try JournalWriter.openForAppend(at: journal)
+        try writer.append(.problemLoaded(Problem(id: "late", source: "test", text: "A problem that arrived later.", kind: .freeform)))
+        try waitFor("big-bench-mistake 1/7")
+        let pid = "bbm-multistep_arithmetic-0"
+        try writer.append(.critiqueFinished(Critique(id: "late-mc", solutionID: "\(pid)/big-bench-mistake", verifier: .mc, score: 0.25)))
+        try waitFor("mc 0.25")
+        try send("q")
+        try waitForExit()
     }
 }
