@@ -50,6 +50,16 @@ final class SnapshotTests: XCTestCase {
         assertSnapshot(Renderer.render(s), "round-1-parent-child")
     }
 
+    func testBlindAndInformedCritiquesSideBySideWithTheirDisagreement() throws {
+        var s = FixtureSession.state(try FixtureSession.busy())
+        press(&s, .char(":"))
+        for c in "verifier critique" { press(&s, .char(c)) }
+        press(&s, .enter, .char("n"), .char("n"))
+        let grid = Renderer.render(s)
+        XCTAssertTrue(grid.text.contains("blind and informed disagree: first error step 4 vs step 3"))
+        assertSnapshot(grid, "critique-blind-vs-informed")
+    }
+
     func testHelpOverlay() throws {
         var s = FixtureSession.state(try FixtureSession.busy())
         press(&s, .char("?"))
