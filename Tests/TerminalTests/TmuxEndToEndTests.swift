@@ -222,7 +222,20 @@ final class TmuxEndToEndTests: XCTestCase {
         let pid = "bbm-multistep_arithmetic-0"
         try writer.append(.critiqueFinished(Critique(id: "late-mc", solutionID: "\(pid)/big-bench-mistake", verifier: .mc, score: 0.25)))
         try waitFor("mc 0.25")
-        try send("q")
-        try waitForExit()
+        // SIGTERM asks the UI to quit the normal way (journal flushed, terminal restored).
+        let panePID = try tmux(["list-panes", "-t", "t", "-F", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let target = try XCTUnwrap(Int32(panePID), "no pane pid in '\(panePID)'")
+        try tmux(["set-option", "-t", "t", "remain-on-exit", "on"])
+        XCTAssertEqual(kill(target, SIGTERM), 0)
+        // Killed by the signal, the pane would report it; quitting on it, the program exits 0.
+        let deadline = Date().addingTimeInterval(10)
+        var dead = ""
+        while Date() < deadline {
+            dead = try tmux(["list-panes", "-t", "t", "-F", "#{pane_dead} #{pane_dead_status}"])
+                .trimmingCharacters(in: .whitespacesAndNewlines)
+            if dead.hasPrefix("1") { break }
+            usleep(50_000)
+        }
+        XCTAssertEqual(dead, "1 0", "SIGTERM should end the workbench cleanly with status 0")
     }
 }
