@@ -7,7 +7,7 @@ import Reasoning
 public enum BusySession {
     public static func events(problems: Int = 40, samples: Int = 16, rounds: Int = 3, steps: Int = 12) -> [SessionEvent] {
         var events: [SessionEvent] = []
-        var rng = SplitMix(seed: 42)
+        var rng = SplitMix64(seed: 42)
         for p in 0..<problems {
             let pid = "bench-\(p)"
             events.append(.problemLoaded(Problem(
@@ -49,18 +49,5 @@ public enum BusySession {
             }
         }
         return events
-    }
-}
-
-/// A small deterministic generator (SplitMix64), so the benchmark session is the same each run.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
