@@ -74,13 +74,7 @@ public final class JournalWriter: Sendable {
 
     /// Appends one event; flushes to disk when the event carries human work or ends a round.
     public func append(_ event: SessionEvent) throws {
-        let line: Data
-        do {
-            line = try JournalCodec.encoder().encode(event) + Data([0x0A])
-        } catch {
-            throw JournalError.writeFailed(path: url.relativePath, reason: describe(error))
-        }
-        try write(line, sync: event.needsFlush)
+        try write(line(event, JournalCodec.encoder()), sync: event.needsFlush)
     }
 
     /// Appends many events, flushing once at the end if any of them needs it.
@@ -88,16 +82,19 @@ public final class JournalWriter: Sendable {
         let encoder = JournalCodec.encoder()
         var sync = false
         for event in events {
-            let line: Data
-            do {
-                line = try encoder.encode(event) + Data([0x0A])
-            } catch {
-                throw JournalError.writeFailed(path: url.relativePath, reason: describe(error))
-            }
-            try write(line, sync: false)
+            try write(line(event, encoder), sync: false)
             sync = sync || event.needsFlush
         }
         if sync { try flush() }
+    }
+
+    /// One event as one newline-terminated JSON line.
+    private func line(_ event: SessionEvent, _ encoder: JSONEncoder) throws -> Data {
+        do {
+            return try encoder.encode(event) + Data([0x0A])
+        } catch {
+            throw JournalError.writeFailed(path: url.relativePath, reason: describe(error))
+        }
     }
 
     /// Forces everything appended so far onto the disk.

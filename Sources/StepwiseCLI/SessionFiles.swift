@@ -46,4 +46,18 @@ enum SessionFiles {
         for w in contents.warnings { console.err("stepwise: warning: \(w)") }
         return SessionState(contents)
     }
+
+    /// Writes a new session holding `events` and flushes it; an existing file is never
+    /// overwritten (bad input). The import command and the starter session both make one so.
+    @discardableResult
+    static func create(at url: URL, header: JournalHeader, events: [SessionEvent]) throws -> URL {
+        let writer = try readingInput { try JournalWriter.create(at: url, header: header) }
+        do {
+            try writer.append(contentsOf: events)
+            try writer.flush()
+        } catch {
+            throw CLIError.failure(oneLine(error))
+        }
+        return url
+    }
 }

@@ -90,47 +90,15 @@ struct BPEMerger: Sendable {
     }
 }
 
-/// A small binary min-heap of merge candidates.
-struct PairHeap {
-    struct Candidate {
-        var rank: UInt32
-        var left: Int32
-        var leftID: Int32
-        var rightID: Int32
-        @inline(__always) func before(_ o: Candidate) -> Bool {
-            rank != o.rank ? rank < o.rank : left < o.left
-        }
-    }
-    private var items: [Candidate] = []
+/// The merge queue of byte-level BPE: lowest rank first, leftmost on ties.
+typealias PairHeap = MinHeap<PairCandidate>
 
-    mutating func push(_ c: Candidate) {
-        items.append(c)
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard items[i].before(items[p]) else { break }
-            items.swapAt(i, p)
-            i = p
-        }
-    }
-
-    mutating func pop() -> Candidate? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            let n = items.count
-            while true {
-                let a = 2 * i + 1, b = a + 1
-                var m = i
-                if a < n && items[a].before(items[m]) { m = a }
-                if b < n && items[b].before(items[m]) { m = b }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
+struct PairCandidate: HeapOrdered {
+    var rank: UInt32
+    var left: Int32
+    var leftID: Int32
+    var rightID: Int32
+    @inline(__always) func before(_ o: PairCandidate) -> Bool {
+        rank != o.rank ? rank < o.rank : left < o.left
     }
 }

@@ -9,7 +9,7 @@ struct SentencePieceMerger: Sendable {
     /// `<0xNN>` token for each byte (falls back to the one-byte token), -1 if neither exists.
     let byteTokens: [Int32]
 
-    struct Candidate {
+    struct Candidate: HeapOrdered {
         var score: Float
         var left: Int32
         var right: Int32
@@ -36,45 +36,17 @@ struct SentencePieceMerger: Sendable {
         let count = start.count
         var prev = (0..<count).map { Int32($0 - 1) }
         var next = (0..<count).map { $0 + 1 < count ? Int32($0 + 1) : -1 }
-        var heap: [Candidate] = []
+        var heap = MinHeap<Candidate>()
 
-        func push(_ c: Candidate) {
-            heap.append(c)
-            var k = heap.count - 1
-            while k > 0 {
-                let p = (k - 1) / 2
-                guard heap[k].before(heap[p]) else { break }
-                heap.swapAt(k, p)
-                k = p
-            }
-        }
-        func pop() -> Candidate? {
-            guard let top = heap.first else { return nil }
-            let last = heap.removeLast()
-            if !heap.isEmpty {
-                heap[0] = last
-                var k = 0
-                while true {
-                    let a = 2 * k + 1, b = a + 1
-                    var m = k
-                    if a < heap.count && heap[a].before(heap[m]) { m = a }
-                    if b < heap.count && heap[b].before(heap[m]) { m = b }
-                    if m == k { break }
-                    heap.swapAt(k, m)
-                    k = m
-                }
-            }
-            return top
-        }
         func tryAdd(_ l: Int32, _ r: Int32) {
             guard l >= 0, r >= 0 else { return }
             let s = Int(start[Int(l)]), e = Int(start[Int(r)] + len[Int(r)])
             guard let id = ids[Array(text[s..<e])] else { return }
-            push(Candidate(score: scores[Int(id)], left: l, right: r, size: Int32(e - s)))
+            heap.push(Candidate(score: scores[Int(id)], left: l, right: r, size: Int32(e - s)))
         }
 
         for k in 1..<max(count, 1) { tryAdd(Int32(k - 1), Int32(k)) }
-        while let c = pop() {
+        while let c = heap.pop() {
             let l = Int(c.left), r = Int(c.right)
             // Stale if either side was merged away or changed size since queued.
             guard len[l] > 0, len[r] > 0, len[l] + len[r] == c.size, next[l] == c.right else { continue }

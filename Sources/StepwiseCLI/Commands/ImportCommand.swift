@@ -61,16 +61,10 @@ enum ImportCommand {
 
         let out = args.value("out").map { URL(fileURLWithPath: $0) } ?? SessionFiles.freshPath(stem: stem)
         let header = JournalHeader(dataset: sourceName, settings: ["imported": formatName])
-        let writer = try readingInput { try JournalWriter.create(at: out, header: header) }
         var events: [SessionEvent] = dataset.problems.map { .problemLoaded($0) }
         events += dataset.solutions.map { .solutionAdded($0) }
         events += dataset.annotations.map { .annotationAdded($0) }
-        do {
-            try writer.append(contentsOf: events)
-            try writer.flush()
-        } catch {
-            throw CLIError.failure(oneLine(error))
-        }
+        try SessionFiles.create(at: out, header: header, events: events)
         let generators = Set(dataset.solutions.map(\.origin.label)).sorted()
         console.out("imported \(dataset.problems.count) problems, \(dataset.solutions.count) solutions"
             + (generators.isEmpty ? "" : " (\(generators.joined(separator: ", ")))")

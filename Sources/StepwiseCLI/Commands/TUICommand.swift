@@ -64,13 +64,7 @@ enum TUICommand {
         let url = SessionFiles.directory.appendingPathComponent("arith.jsonl")
         let set = ArithTask.builtinSet(split: .test, count: 500)
         let header = JournalHeader(dataset: ArithTask.source, settings: ["imported": "builtin:arith"])
-        do {
-            let writer = try JournalWriter.create(at: url, header: header)
-            try writer.append(contentsOf: set.problems.map { .problemLoaded($0) })
-            try writer.flush()
-        } catch {
-            throw CLIError.failure(oneLine(error))
-        }
+        try SessionFiles.create(at: url, header: header, events: set.problems.map { .problemLoaded($0) })
         return url
     }
 }
