@@ -31,12 +31,14 @@ let package = Package(
         .target(name: "Journal", dependencies: ["Reasoning"]),
         // Prompts, verifiers, the refinement loop, and the metrics of the generation-verification gap.
         .target(name: "Verification", dependencies: ["Reasoning", "Journal", "Inference", "Tokenizers"]),
+        // The loop's engine on an OpenAI-compatible HTTP server (vLLM, SGLang, llama.cpp server).
+        .target(name: "Endpoint", dependencies: ["Verification", "Inference", "Tokenizers"]),
         // The ncurses workbench: reducer, cell grid, themes, backend.
         .target(name: "Terminal", dependencies: ["CNcurses", "Reasoning", "Journal", "Verification"]),
         // The command line: argument parsing and subcommands, as a library so tests can call it.
         .target(
             name: "StepwiseCLI",
-            dependencies: ["Reasoning", "Journal", "Verification", "Inference", "ModelFormats", "Tokenizers", "Terminal"]
+            dependencies: ["Reasoning", "Journal", "Verification", "Inference", "ModelFormats", "Tokenizers", "Terminal", "Endpoint"]
         ),
         .executableTarget(name: "stepwise", dependencies: ["StepwiseCLI"]),
 
@@ -48,5 +50,7 @@ let package = Package(
         .testTarget(name: "InferenceTests", dependencies: ["Inference", "ModelFormats", "Tokenizers"], exclude: ["Fixtures"]),
         .testTarget(name: "TerminalTests", dependencies: ["Terminal", "Journal", "Reasoning"], exclude: ["Snapshots"]),
         .testTarget(name: "StepwiseCLITests", dependencies: ["StepwiseCLI", "Reasoning", "Journal"]),
+        .testTarget(name: "EndpointTests", dependencies: ["Endpoint", "StepwiseCLI", "Verification", "Inference", "Journal", "Reasoning"],
+                    exclude: ["Fixtures"]),
     ]
 )
