@@ -575,7 +575,9 @@ private final class Job: HTTPCallHandler, @unchecked Sendable {
                 case .error(let message):
                     streamFailure = .http(status: 500, message: "in the stream: \(message)")
                 case .chunk(let chunk):
-                    if chunk.carriesToken { chunks += 1 }
+                    // Without usage, a token count estimate: llama-cpp-python streams empty
+                    // chunks besides the tokens, so count chunks with text (or their logprobs).
+                    if chunk.carriesToken { chunks += chunk.logprobs.isEmpty ? (chunk.text.isEmpty ? 0 : 1) : chunk.logprobs.count }
                     if let n = chunk.completionTokens { usageTokens = n }
                     if let f = chunk.finishReason { finishReason = f }
                     logprobs += chunk.logprobs

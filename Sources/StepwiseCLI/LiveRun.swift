@@ -21,14 +21,14 @@ final class LiveRun: @unchecked Sendable {
     let live: LiveLoop
     let journal: URL
     let problems: [Problem]
-    private let engine: InProcessLoopEngine
+    private let engine: any LoopEngine
     private let post: @Sendable (UIInput) -> Void
     private let status: StatusSource
 
     /// Samples added by one press of `s`.
     static let samplesPerPress = 1
 
-    private init(live: LiveLoop, journal: URL, problems: [Problem], engine: InProcessLoopEngine,
+    private init(live: LiveLoop, journal: URL, problems: [Problem], engine: any LoopEngine,
                  post: @escaping @Sendable (UIInput) -> Void, status: StatusSource) {
         self.live = live
         self.journal = journal
@@ -42,7 +42,8 @@ final class LiveRun: @unchecked Sendable {
         let plan = try RunCommand.makePlan(argv)
         let (engine, template) = try RunCommand.startEngine(plan)
         let (writer, contents) = try RunCommand.openJournal(plan, template: template)
-        let status = StatusSource(model: URL(fileURLWithPath: plan.modelPath).lastPathComponent, engine: engine)
+        let status = StatusSource(model: plan.endpoint == nil ? URL(fileURLWithPath: plan.modelPath).lastPathComponent : plan.modelPath,
+                                  engine: engine)
         let loop = try RefinementLoop(engine: engine, prompts: LoopPrompts(set: plan.prompts, chat: engine.usesChat),
                                       configuration: plan.configuration, journal: writer, state: SessionState(contents),
                                       observer: { event in
@@ -165,16 +166,15 @@ final class LiveRun: @unchecked Sendable {
 /// The engine's state for the workbench header.
 final class StatusSource: Sendable {
     let model: String
-    private let engine: InProcessLoopEngine
+    private let engine: any LoopEngine
 
-    init(model: String, engine: InProcessLoopEngine) {
+    init(model: String, engine: any LoopEngine) {
         self.model = model
         self.engine = engine
     }
 
     func current(state: String) -> EngineStatus {
-        let stats = engine.engine.statistics
-        return EngineStatus(state: state, tokensPerSecond: stats.recentGeneratedTokensPerSecond > 0 ? stats.recentGeneratedTokensPerSecond : nil,
-                            model: model, backend: "in-process")
+        EngineStatus(state: state, tokensPerSecond: EndpointArguments.recentTokensPerSecond(engine),
+                     model: model, backend: engine is InProcessLoopEngine ? "in-process" : "endpoint")
     }
 }

@@ -1,21 +1,26 @@
+import Endpoint
 import Foundation
 import Inference
+import Verification
 
 /// `stepwise generate`: sample continuations of a prompt with the in-process engine.
 enum GenerateCommand {
     static let command = Command(
         name: "generate",
-        summary: "sample continuations of a prompt with a local model",
+        summary: "sample continuations of a prompt with a local model or a server",
         help: """
-        Usage: stepwise generate --model PATH (--prompt TEXT | --prompt-file FILE) [--n N]
+        Usage: stepwise generate (--model PATH | --endpoint URL --served-model NAME [--chat])
+                                 (--prompt TEXT | --prompt-file FILE) [--n N]
                                  [--temperature T] [--top-p P] [--top-k K] [--min-p P] [--seed S]
                                  [--max-tokens M] [--stop S] [--logprobs K] [--json]
 
         Runs the model in this process (raw completion: the prompt is used as given). N samples
-        share one computation of the prompt and decode together as one batch.
+        share one computation of the prompt and decode together as one batch. With --endpoint
+        the samples come from an OpenAI-compatible server, one streamed request each.
 
         Options:
           --model PATH         a .gguf file or a Hugging Face folder
+        \(EndpointArguments.help)
           --prompt TEXT        the prompt; or --prompt-file FILE
           --n N                samples (default 1)
           --temperature T      0 is greedy (default 0.8)
@@ -37,15 +42,19 @@ enum GenerateCommand {
     static func run(_ argv: [String]) throws -> Int32 {
         let name = "generate"
         let args = try Arguments(argv, command: name,
-                                 valued: ["model", "prompt", "prompt-file", "n", "temperature", "top-p", "top-k", "min-p",
-                                          "seed", "max-tokens", "stop", "logprobs", "context", "threads", "quantize"],
-                                 flags: ["json"])
+                                 valued: Set(["model", "prompt", "prompt-file", "n", "temperature", "top-p", "top-k", "min-p",
+                                          "seed", "max-tokens", "stop", "logprobs", "context", "threads", "quantize"])
+                                    .union(EndpointArguments.valued),
+                                 flags: Set(["json"]).union(EndpointArguments.flags))
         if args.wantsHelp {
             console.out(command.help)
             return 0
         }
         try args.expectPositionals(atMost: 0)
-        guard let modelPath = args.value("model") else { throw CLIError.usage("missing --model PATH", command: name) }
+        let endpoint = try EndpointArguments.options(args, command: name)
+        guard let modelPath = endpoint?.servedModel ?? args.value("model") else {
+            throw CLIError.usage("missing --model PATH (or --endpoint URL --served-model NAME)", command: name)
+        }
         let prompt: String
         switch (args.value("prompt"), args.value("prompt-file")) {
         case (let text?, nil):
@@ -81,6 +90,9 @@ enum GenerateCommand {
         case let other?: throw CLIError.usage("--quantize supports q8_0, not '\(other)'", command: name)
         }
         let json = args.flag("json")
+        if let endpoint {
+            return try generateOnServer(endpoint, prompt: prompt, n: n, sampling: sampling, json: json)
+        }
 
         let model = try readingInput { try LoadedModel.load(path: modelPath, options: loadOptions) }
         let mailbox = EngineEventMailbox()
@@ -124,6 +136,58 @@ enum GenerateCommand {
         let rate = seconds > 0 ? Double(generated) / seconds : 0
         console.err(String(format: "%d samples, %d tokens in %.2f s (%.1f tokens/s); prompt %d tokens",
                            results.count, generated, seconds, rate, results.first?.promptTokenCount ?? 0))
+        return 0
+    }
+
+    /// `generate --endpoint`: the samples from the server, streamed when there is one.
+    static func generateOnServer(_ options: EndpointOptions, prompt: String, n: Int, sampling: SamplingParameters,
+                                 json: Bool) throws -> Int32 {
+        var options = options
+        options.concurrency = max(options.concurrency, n)
+        let engine = try EndpointArguments.connect(options, template: nil)
+        let started = Date()
+        var streamed = false
+        let results: [EndpointSample]
+        do {
+            results = try engine.generate(prompt: options.api == .chat ? .chat([LoopMessage(.user, prompt)]) : .raw(prompt),
+                                          n: n, sampling: sampling) { _, text in
+                if n == 1 && !json && !text.isEmpty {
+                    FileHandle.standardOutput.write(Data(text.utf8))
+                    streamed = true
+                }
+            }
+        } catch {
+            throw CLIError.failure("\(options.baseURL.absoluteString): \(oneLine(error))")
+        }
+        let seconds = Date().timeIntervalSince(started)
+        let generated = results.reduce(0) { $0 + $1.tokenCount }
+        if json {
+            let samples: [[String: Any]] = results.map { r in
+                var s: [String: Any] = ["index": r.index, "text": r.text, "token_count": r.tokenCount,
+                                        "finish_reason": r.finishReason ?? "unknown"]
+                if !r.logprobs.isEmpty {
+                    s["logprobs"] = r.logprobs.map { p -> [String: Any] in
+                        var e: [String: Any] = ["text": p.text, "logprob": p.logprob]
+                        if !p.top.isEmpty { e["top"] = p.top.sorted { $0.value > $1.value }.map { ["text": $0.key, "logprob": $0.value] } }
+                        return e
+                    }
+                }
+                return s
+            }
+            let object: [String: Any] = ["model": options.servedModel, "endpoint": options.baseURL.absoluteString,
+                                         "samples": samples, "seconds": seconds,
+                                         "tokens_per_second": seconds > 0 ? Double(generated) / seconds : 0]
+            console.out(String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self))
+        } else if streamed || n == 1 {
+            if streamed { FileHandle.standardOutput.write(Data("\n".utf8)) }
+        } else {
+            for r in results {
+                console.out("--- sample \(r.index) (\(r.tokenCount) tokens, \(r.finishReason ?? "unknown")) ---")
+                console.out(r.text)
+            }
+        }
+        console.err(String(format: "%d samples, %d tokens in %.2f s (%.1f tokens/s) from %@", results.count, generated, seconds,
+                           seconds > 0 ? Double(generated) / seconds : 0, engine.summary))
         return 0
     }
 

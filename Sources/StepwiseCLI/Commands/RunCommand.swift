@@ -1,3 +1,4 @@
+import Endpoint
 import Foundation
 import Inference
 import Journal
@@ -11,7 +12,7 @@ enum RunCommand {
         name: "run",
         summary: "sample, verify and refine on a dataset with a local model (journaled, resumable)",
         help: """
-        Usage: stepwise run --model PATH --dataset FILE|builtin:sudoku4|builtin:arith [--format F] [--problems 0..99]
+        Usage: stepwise run (--model PATH | --endpoint URL --served-model NAME [--concurrency N] [--chat]) --dataset FILE|builtin:sudoku4|builtin:arith [--format F] [--problems 0..99]
                             [--samples N] [--rounds R] [--verifiers mc,cot-binary,cot-score,tournament,critique]
                             [--informed] [--refine-with critique] [--both-orders] [--seed S]
                             [--temperature T] [--top-p P] [--max-tokens M] [--prompts DIR]
@@ -31,6 +32,7 @@ enum RunCommand {
 
         Options:
           --model PATH         a .gguf file or a Hugging Face folder
+        \(EndpointArguments.help)
           --dataset D          a dataset file, or builtin:sudoku4, builtin:arith (500 held-out
                                problems), builtin:arith-train
           --format F           the file's format: gsm8k (default), math, gsm8k-solutions,
@@ -64,7 +66,10 @@ enum RunCommand {
 
     /// Everything `run` needs, read and checked from the command line before anything heavy.
     struct Plan {
+        /// The model file, or the served model's name with `endpoint`.
         var modelPath: String
+        /// The server to run on instead of a local model.
+        var endpoint: EndpointOptions?
         var datasetName: String
         var problems: [Problem]
         var configuration: LoopConfiguration
@@ -80,6 +85,11 @@ enum RunCommand {
     static func run(_ argv: [String]) throws -> Int32 {
         let plan = try makePlan(argv)
         let (engine, template) = try startEngine(plan)
+        // Refused before the journal is touched: a server that cannot score continuations.
+        if let e = engine as? EndpointLoopEngine, let why = e.scoringUnavailable,
+           plan.configuration.attemptVerifiers.contains(where: { $0.kind == .mc }) {
+            throw CLIError.badInput("the mc verifier needs the log-probabilities of given continuations: \(e.summary) cannot give them: \(why)")
+        }
         let (writer, contents) = try openJournal(plan, template: template)
         if !contents.events.isEmpty {
             console.out("resuming \(plan.out.path): \(contents.events.count) events already journaled")
@@ -116,7 +126,9 @@ enum RunCommand {
             summary = try group.run(problems: plan.problems)
         } catch let e as LoopError {
             progress.finish()
-            throw CLIError.failure(e.description)
+            try? writer.flush()
+            let resume = plan.endpoint == nil ? "" : "; what finished is journaled: rerun the same command to resume"
+            throw CLIError.failure(e.description + resume)
         }
         progress.finish()
         try? writer.flush()
@@ -125,10 +137,7 @@ enum RunCommand {
         let final = try readingInput { SessionState(try JournalReader.read(plan.out)) }
         let report = Metrics.report(MetricsInput(session: final), options: MetricsOptions())
         console.out(report.renderTable())
-        let stats = engine.engine.statistics
-        console.out(String(format: "engine: %d prompt tokens, %d generated, %d scored; %.1f s busy (%.1f tokens/s)",
-                           stats.promptTokens, stats.generatedTokens, stats.scoredTokens, stats.busySeconds,
-                           stats.generatedTokensPerSecond))
+        if let line = EndpointArguments.statisticsLine(engine) { console.out(line) }
         if !summary.finished {
             console.out("stopped after \(summary.problemsDone) of \(plan.problems.count) problems; rerun the same command to resume")
             return 130
@@ -145,7 +154,12 @@ enum RunCommand {
 
     /// Loads the model, picks its chat layout (`--template`, else the model's own, else raw)
     /// and starts the engine.
-    static func startEngine(_ plan: Plan, onEvent: (@Sendable () -> Void)? = nil) throws -> (InProcessLoopEngine, ChatTemplate?) {
+    static func startEngine(_ plan: Plan, onEvent: (@Sendable () -> Void)? = nil) throws -> (any LoopEngine, ChatTemplate?) {
+        if let endpoint = plan.endpoint {
+            // The server formats chat itself with --chat; else --template lays conversations out here.
+            let template = try plan.template.map { name in ChatTemplate(format: try readingInput { try ChatFormat.named(name) }) }
+            return (try EndpointArguments.connect(endpoint, template: endpoint.api == .chat ? nil : template), template)
+        }
         let model = try readingInput { try LoadedModel.load(path: plan.modelPath, options: ModelLoadOptions(threads: plan.threads)) }
         let template: ChatTemplate?
         if let name = plan.template {
@@ -165,7 +179,8 @@ enum RunCommand {
     /// The session journal: created, or opened to resume (refused when it ran on another
     /// dataset; a warning when the settings differ).
     static func openJournal(_ plan: Plan, template: ChatTemplate?) throws -> (JournalWriter, JournalContents) {
-        let header = JournalHeader(model: plan.modelPath, backend: "in-process", dataset: plan.datasetName,
+        let header = JournalHeader(model: plan.modelPath, backend: plan.endpoint.map { "endpoint \($0.baseURL.absoluteString)" } ?? "in-process",
+                                   dataset: plan.datasetName,
                                    settings: plan.configuration.settings.merging(
                                        ["template": template?.format.rawValue ?? "raw"]) { a, _ in a })
         let (writer, contents) = try readingInput { try JournalWriter.openOrCreate(at: plan.out, header: header) }
@@ -187,12 +202,15 @@ enum RunCommand {
     static func makePlan(_ argv: [String]) throws -> Plan {
         let name = "run"
         let args = try Arguments(argv, command: name,
-                                 valued: ["model", "dataset", "format", "problems", "samples", "rounds", "verifiers",
+                                 valued: Set(["model", "dataset", "format", "problems", "samples", "rounds", "verifiers",
                                           "refine-with", "seed", "temperature", "top-p", "max-tokens", "prompts",
-                                          "template", "out", "context", "batch", "threads", "parallel"],
-                                 flags: ["informed", "both-orders"])
+                                          "template", "out", "context", "batch", "threads", "parallel"]).union(EndpointArguments.valued),
+                                 flags: Set(["informed", "both-orders"]).union(EndpointArguments.flags))
         try args.expectPositionals(atMost: 0)
-        guard let modelPath = args.value("model") else { throw CLIError.usage("missing --model PATH", command: name) }
+        let endpoint = try EndpointArguments.options(args, command: name)
+        guard let modelPath = endpoint?.servedModel ?? args.value("model") else {
+            throw CLIError.usage("missing --model PATH (or --endpoint URL --served-model NAME)", command: name)
+        }
         guard let datasetArg = args.value("dataset") else { throw CLIError.usage("missing --dataset FILE|builtin:sudoku4|builtin:arith", command: name) }
 
         var config = LoopConfiguration()
@@ -275,7 +293,7 @@ enum RunCommand {
                 : URL(fileURLWithPath: datasetArg).deletingPathExtension().lastPathComponent
             out = SessionFiles.freshPath(stem: "run-\(stem)")
         }
-        return Plan(modelPath: modelPath, datasetName: datasetArg, problems: problems, configuration: config,
+        return Plan(modelPath: modelPath, endpoint: endpoint, datasetName: datasetArg, problems: problems, configuration: config,
                     prompts: prompts, template: args.value("template"), out: out, context: try args.int("context"),
                     batch: try args.int("batch"), threads: try args.int("threads"), parallel: parallel)
     }

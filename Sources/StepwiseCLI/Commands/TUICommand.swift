@@ -13,6 +13,7 @@ enum TUICommand {
         help: """
         Usage: stepwise tui [SESSION] [--theme NAME] [--no-follow]
                stepwise tui --model PATH --dataset FILE|builtin:NAME [run options] [--theme NAME]
+               stepwise tui --endpoint URL --served-model NAME --dataset … [run options] [--theme NAME]
 
         Opens the workbench on SESSION (a journal, e.g. Sessions/run.jsonl), or on the most
         recently modified journal in Sessions/. Annotations you make are appended to the
@@ -21,7 +22,9 @@ enum TUICommand {
 
         With --model, runs the verification–refinement loop live inside the workbench (the
         options of 'stepwise run'): s samples more, v verifies the selection, r refines it one
-        round, R runs the problem to the round limit, Space pauses and resumes.
+        round, R runs the problem to the round limit, Space pauses and resumes. With
+        --endpoint URL --served-model NAME (and --concurrency N, --chat), the same on an
+        OpenAI-compatible server instead of a local model; see 'stepwise help run'.
 
         Options:
           --theme NAME   default, light, high-contrast, mono, or a path to a .theme file
@@ -34,7 +37,7 @@ enum TUICommand {
     )
 
     static func run(_ argv: [String]) throws -> Int32 {
-        if argv.contains(where: { $0 == "--model" || $0.hasPrefix("--model=") }) {
+        if argv.contains(where: { $0 == "--model" || $0.hasPrefix("--model=") || $0 == "--endpoint" || $0.hasPrefix("--endpoint=") }) {
             return try LiveRun.workbench(argv)
         }
         let args = try Arguments(argv, command: "tui", valued: ["theme"], flags: ["no-follow"])
