@@ -105,7 +105,11 @@ public final class EndpointLoopEngine: LoopEngine, @unchecked Sendable {
                 let start = prompt.unicodeScalars.count
                 do {
                     _ = try OpenAIWire.continuationLogprob(data, start: start, end: start + continuation.unicodeScalars.count)
-                    unavailable = nil
+                    if try OpenAIWire.echoIsAligned(data, promptLength: (prompt + continuation).unicodeScalars.count) {
+                        unavailable = nil
+                    } else {
+                        unavailable = "its echoed prompt log-probabilities are one token late (each token is scored with the distribution that follows it, as llama-cpp-python 0.3 does), so continuation probabilities would be wrong"
+                    }
                 } catch {
                     unavailable = "it gives no echoed prompt log-probabilities (\(error))"
                 }

@@ -231,6 +231,40 @@ public enum OpenAIWire {
         return total
     }
 
+    /// Whether a server's echoed log-probabilities mean what the API says: entry `i` is
+    /// log P(token i | the tokens before it). llama-cpp-python 0.3.x instead scores token `i`
+    /// with the distribution that follows it (one position late), which would make every MC
+    /// probability wrong. Read from an answer to `scoringBody` (greedy, one generated token):
+    /// - when the generated token has an entry, it is the greedy choice, so aligned entries
+    ///   give it the largest log-probability among its top ones;
+    /// - when it has none, a late entry for the prompt's last token is the distribution after
+    ///   the prompt, whose most likely token is the one generated.
+    public static func echoIsAligned(_ data: Data, promptLength: Int) throws -> Bool {
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              let choice = (object["choices"] as? [[String: Any]])?.first,
+              let logprobs = choice["logprobs"] as? [String: Any],
+              let offsets = (logprobs["text_offset"] as? [Any])?.map({ number($0).map { Int($0) } }),
+              let values = logprobs["token_logprobs"] as? [Any], values.count == offsets.count else {
+            throw EndpointError.badResponse("scoring answer has no echoed prompt log-probabilities (choices[0].logprobs.text_offset/token_logprobs)")
+        }
+        let tops = (logprobs["top_logprobs"] as? [Any] ?? []).map { entry -> [String: Double] in
+            var d: [String: Double] = [:]
+            for (k, v) in entry as? [String: Any] ?? [:] { if let x = number(v) { d[k] = x } }
+            return d
+        }
+        let text = choice["text"] as? String ?? ""
+        let generated = String(String.UnicodeScalarView(text.unicodeScalars.dropFirst(promptLength)))
+        if let g = offsets.indices.first(where: { (offsets[$0] ?? -1) >= promptLength }),
+           let chosen = number(values[g]), g < tops.count, let best = tops[g].values.max() {
+            return chosen >= best - 1e-3
+        }
+        guard let last = offsets.indices.last(where: { (offsets[$0] ?? Int.max) < promptLength }), last < tops.count,
+              let top = tops[last].max(by: { $0.value < $1.value }) else {
+            return true
+        }
+        return top.key != generated
+    }
+
     // MARK: Errors
 
     /// One line saying what an error answer says: the `message` of an OpenAI-style error

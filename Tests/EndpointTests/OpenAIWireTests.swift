@@ -157,6 +157,8 @@ final class OpenAIWireTests: XCTestCase {
     // MARK: Scoring
 
     func testEchoedLogprobsOfTheContinuation() throws {
+        // The values as llama-cpp-python sent them (one token late, see below): what is checked
+        // here is which entries are summed.
         let data = try fixture("llama-cpp-python-echo-logprobs.json")
         // "Answer: yes": tokens A|n|sw|er|:| |y|e|s at offsets 0,1,2,4,6,7,8,9,10.
         let yes = try OpenAIWire.continuationLogprob(data, start: 7, end: 11)
@@ -174,6 +176,29 @@ final class OpenAIWireTests: XCTestCase {
             XCTAssertTrue("\($0)".contains("no echoed prompt log-probabilities"), "\($0)")
         }
         XCTAssertThrowsError(try OpenAIWire.continuationLogprob(Data("<html>".utf8), start: 0, end: 1))
+    }
+
+    func testEchoAlignmentIsCheckedFromTheGeneratedToken() throws {
+        // Recorded: llama-cpp-python 0.3.36 scores each echoed token with the distribution after
+        // it; its entry for the last prompt token has the generated token ("") as most likely.
+        XCTAssertFalse(try OpenAIWire.echoIsAligned(try fixture("llama-cpp-python-echo-logprobs.json"), promptLength: 11))
+        // vLLM's shape (hand-written): the greedy generated token "!" at offset 11 is its own
+        // entry's most likely token.
+        let aligned = Data(#"""
+        {"choices":[{"index":0,"text":"Answer: yes!","finish_reason":"length","logprobs":{
+         "tokens":["Answer",":"," yes","!"],"text_offset":[0,6,7,11],
+         "token_logprobs":[null,-3.2,-5.1,-0.4],
+         "top_logprobs":[null,{":":-3.2,",":-1.1},{" yes":-5.1," no":-2.0},{"!":-0.4}]}}]}
+        """#.utf8)
+        XCTAssertTrue(try OpenAIWire.echoIsAligned(aligned, promptLength: 11))
+        XCTAssertEqual(try OpenAIWire.continuationLogprob(aligned, start: 7, end: 11), -5.1, accuracy: 1e-12)
+        // One token late, the same way: the generated token is not its entry's best.
+        let late = Data(#"""
+        {"choices":[{"index":0,"text":"Answer: yes!","logprobs":{"text_offset":[0,6,7,11],
+         "token_logprobs":[null,-3.2,-5.1,-7.5],"top_logprobs":[null,{":":-3.2},{" yes":-5.1},{"!":-7.5,"?":-0.2}]}}]}
+        """#.utf8)
+        XCTAssertFalse(try OpenAIWire.echoIsAligned(late, promptLength: 11))
+        XCTAssertThrowsError(try OpenAIWire.echoIsAligned(Data(#"{"choices":[{"text":"x"}]}"#.utf8), promptLength: 1))
     }
 
     // MARK: Error bodies
