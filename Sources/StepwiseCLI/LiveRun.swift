@@ -47,7 +47,9 @@ final class LiveRun: @unchecked Sendable {
         let loop = try RefinementLoop(engine: engine, prompts: LoopPrompts(set: plan.prompts, chat: engine.usesChat),
                                       configuration: plan.configuration, journal: writer, state: SessionState(contents),
                                       observer: { event in
-                                          for input in LiveRun.inputs(for: event, status: status) { post(input) }
+                                          status.serialized {
+                                              for input in LiveRun.inputs(for: event, status: status) { post(input) }
+                                          }
                                       })
         do {
             try loop.loadProblems(plan.problems)
@@ -72,7 +74,7 @@ final class LiveRun: @unchecked Sendable {
         case .sampleEnded(let id):
             return [.live(.sampleEnded(id: id))]
         case .progress(let p):
-            return [.live(.engine(status.current(state: p.phase == .done ? "idle" : "running")))]
+            return [.live(.engine(status.current(state: status.paused ? "paused" : (p.phase == .done ? "idle" : "running"))))]
         case .warning(let message):
             return [.notice(message, isError: true)]
         }
@@ -98,9 +100,13 @@ final class LiveRun: @unchecked Sendable {
             live.submit(.runToLimit(problemID: problemID))
             return "running \(problemID) to the round limit"
         case " ":
-            live.paused.toggle()
-            let paused = live.paused
-            post(.live(.engine(status.current(state: paused ? "paused" : (live.pending > 0 ? "running" : "idle")))))
+            var paused = false
+            status.serialized {
+                live.paused.toggle()
+                paused = live.paused
+                status.paused = paused
+                post(.live(.engine(status.current(state: paused ? "paused" : (live.pending > 0 ? "running" : "idle")))))
+            }
             return paused ? "paused (the step under way finishes)" : "resumed"
         default:
             return nil
@@ -163,10 +169,26 @@ final class LiveRun: @unchecked Sendable {
     }
 }
 
-/// The engine's state for the workbench header.
-final class StatusSource: Sendable {
+/// The engine's state for the workbench header. Space and the loop's reports post through
+/// `serialized`, so a report from the step under way cannot paint "running" over "paused".
+final class StatusSource: @unchecked Sendable {
     let model: String
     private let engine: any LoopEngine
+    private let lock = NSRecursiveLock()
+    private var pausedFlag = false
+
+    /// Whether the loop is paused (Space), as the header shows it.
+    var paused: Bool {
+        get { serialized { pausedFlag } }
+        set { serialized { pausedFlag = newValue } }
+    }
+
+    /// Runs `body` (which may post) with no other report or pause change in between.
+    func serialized<T>(_ body: () throws -> T) rethrows -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body()
+    }
 
     init(model: String, engine: any LoopEngine) {
         self.model = model

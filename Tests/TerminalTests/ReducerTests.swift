@@ -313,4 +313,23 @@ final class LiveKeyTests: XCTestCase {
                            [.live(LiveRequest(key: c, problemID: s.problem?.id, selectedSolutionID: sel))])
         }
     }
+
+    /// A problem with nothing but a sample being written: the default selection (the first
+    /// row) is that sample, so its tokens show in the solution pane before any key is pressed.
+    func testAFreshProblemsFirstStreamingSampleShowsInTheSolutionPane() throws {
+        let p = Problem(id: "fresh", source: "fixture", text: "What is 2 + 3?", kind: .freeform)
+        var s = FixtureSession.state([.problemLoaded(p)])
+        _ = Reducer.reduce(&s, .live(.sampleStarted(id: "fresh/s0", problemID: "fresh", round: 0, parentID: nil)))
+        _ = Reducer.reduce(&s, .live(.tokens(id: "fresh/s0", delta: "2 + 3 = 5")))
+        XCTAssertNil(s.selectedID)
+        XCTAssertEqual(s.selectedStreaming?.id, "fresh/s0")
+        let text = Renderer.render(s).text
+        XCTAssertTrue(text.contains("Solution fresh/s0"), text)
+        XCTAssertTrue(text.contains("2 + 3 = 5"), text)
+        // Once finished, the same row is the selected solution.
+        let done = Solution(id: "fresh/s0", problemID: "fresh", text: "2 + 3 = 5", steps: [Step(index: 0, text: "2 + 3 = 5")], origin: .sampled)
+        _ = Reducer.reduce(&s, .session(.solutionAdded(done)))
+        XCTAssertNil(s.selectedStreaming)
+        XCTAssertEqual(s.selectedSolution?.id, "fresh/s0")
+    }
 }

@@ -6,95 +6,9 @@ import XCTest
 
 /// The real program in a real terminal: tmux runs `stepwise tui` on a fixture session at
 /// 120×36, the test types keys (move, step rounds, mark an error, add a note, quit), reads the
-/// screen with capture-pane, and checks the journal on disk afterwards.
-final class TmuxEndToEndTests: XCTestCase {
-    var socket = "stepwise-e2e-\(ProcessInfo.processInfo.processIdentifier)"
-
-    /// Runs a tmux command on the test's own server, with posix_spawn and waitpid (the tmux
-    /// server daemonizes from the client, which trips up Foundation's Process), output to a file.
-    @discardableResult
-    func tmux(_ args: [String]) throws -> String {
-        let outPath = FileManager.default.temporaryDirectory.appendingPathComponent("\(socket)-out.txt").path
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ["tmux", "-L", socket, "-f", "/dev/null"] + args
-        var cargs: [UnsafeMutablePointer<CChar>?] = argv.map { strdup($0) } + [nil]
-        defer { cargs.forEach { free($0) } }
-        var pid: pid_t = 0
-        let rc = posix_spawnp(&pid, "tmux", &actions, nil, &cargs, environ)
-        guard rc == 0 else { throw XCTSkip("cannot run tmux: \(String(cString: strerror(rc)))") }
-        var wstatus: Int32 = 0
-        while waitpid(pid, &wstatus, 0) < 0 && errno == EINTR {}
-        status = (wstatus & 0x7F) == 0 ? (wstatus >> 8) & 0xFF : 128 + (wstatus & 0x7F)
-        defer { unlink(outPath) }
-        return (try? String(contentsOfFile: outPath, encoding: .utf8)) ?? ""
-    }
-
-    var status: Int32 = 0
-
-    func screen() throws -> String { try tmux(["capture-pane", "-p", "-t", "t"]) }
-
-    /// Waits until the screen contains `text` (or fails after a few seconds, showing the screen).
-    func waitFor(_ text: String, file: StaticString = #filePath, line: UInt = #line) throws {
-        let deadline = Date().addingTimeInterval(10)
-        var last = ""
-        while Date() < deadline {
-            last = try screen()
-            if last.contains(text) { return }
-            usleep(50_000)
-        }
-        XCTFail("screen never showed '\(text)'; it shows:\n\(last)", file: file, line: line)
-        throw XCTSkip("stopping after the failure above")
-    }
-
-    func send(_ keys: String...) throws {
-        try tmux(["send-keys", "-t", "t"] + keys)
-    }
-
-    static func binary() -> URL? {
-        var dirs: [URL] = []
-        if let exe = Bundle.main.executableURL { dirs.append(exe.deletingLastPathComponent()) }
-        dirs.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        dirs.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        return dirs.map { $0.appendingPathComponent("stepwise") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }
-
-    func prerequisites() throws -> URL {
-        guard (try? tmux(["-V"]))?.hasPrefix("tmux") == true else {
-            throw XCTSkip("tmux is not installed; the end-to-end terminal test needs it (apt-get install tmux)")
-        }
-        guard let stepwise = Self.binary() else {
-            throw XCTSkip("the stepwise executable is not built next to the tests (swift build first)")
-        }
-        return stepwise
-    }
-
-    /// Starts the workbench in a tmux session `t`; with `statusFile`, under a shell that writes
-    /// the program's exit status there (tmux itself does not always report it).
-    func start(_ stepwise: URL, _ journal: URL, environment: String, size: (Int, Int) = (120, 36), follow: Bool = false,
-               statusFile: URL? = nil) throws {
-        var command = "env \(environment) TERM=xterm-256color STEPWISE_THEMES=\(Paths.themes.path) "
-            + "'\(stepwise.path)' tui '\(journal.path)'" + (follow ? "" : " --no-follow")
-        if let statusFile { command = "sh -c \"\(command); echo \\$? > '\(statusFile.path)'\"" }
-        try tmux(["new-session", "-d", "-x", String(size.0), "-y", String(size.1), "-s", "t", command])
-        XCTAssertEqual(status, 0, "tmux could not start the session")
-    }
-
-    func waitForExit(file: StaticString = #filePath, line: UInt = #line) throws {
-        let deadline = Date().addingTimeInterval(10)
-        var running = true
-        while Date() < deadline && running {
-            try tmux(["has-session", "-t", "t"])
-            running = status == 0
-            if running { usleep(50_000) }
-        }
-        XCTAssertFalse(running, "q did not end the workbench", file: file, line: line)
-    }
-
+/// screen with capture-pane, and checks the journal on disk afterwards. (The tmux helpers are
+/// in Support/TmuxTestCase.swift.)
+final class TmuxEndToEndTests: TmuxTestCase {
     func testAnnotateAStepInTheRealTerminalAndFindItInTheJournal() throws {
         let stepwise = try prerequisites()
         let dir = try Paths.temporaryDirectory("e2e")

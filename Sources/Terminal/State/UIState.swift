@@ -216,7 +216,14 @@ public struct UIState: Sendable {
         return session.solutions[id]
     }
 
+    /// The sample being written that is selected; with nothing selected, the first row when it
+    /// is one (as for `selectedSolution`), so a fresh problem's tokens stream into the solution
+    /// pane without a key press.
     public var selectedStreaming: StreamingSample? {
-        selectedID.flatMap { streaming[$0] }
+        guard let id = selectedID else {
+            if case .streaming(let s)? = rows.first { return s }
+            return nil
+        }
+        return streaming[id]
     }
 }

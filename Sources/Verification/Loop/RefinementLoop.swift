@@ -314,12 +314,13 @@ public final class RefinementLoop: @unchecked Sendable {
             s.seed = base &+ UInt64(g.first)
             return .generate(prompt: prompt, n: g.count, sampling: s)
         }
-        for i in missing {
-            observer?(.sampleStarted(id: LoopIDs.sample(problem: problem.id, index: i), problemID: problem.id,
-                                     round: 0, parentID: nil))
-        }
         try runBatch(batch, target: { r, sample in
             LoopIDs.sample(problem: problem.id, index: groups[r].first + sample)
+        }, starting: {
+            for i in missing {
+                observer?(.sampleStarted(id: LoopIDs.sample(problem: problem.id, index: i), problemID: problem.id,
+                                         round: 0, parentID: nil))
+            }
         }, completed: { r, result in
             switch result {
             case .generated(let samples):
@@ -365,10 +366,11 @@ public final class RefinementLoop: @unchecked Sendable {
             s.stop = prompts.stops(generation: nil)
             return .generate(prompt: job.prompt, n: 1, sampling: s)
         }
-        for job in jobs {
-            observer?(.sampleStarted(id: job.id, problemID: problem.id, round: round, parentID: job.parent.id))
-        }
-        try runBatch(batch, target: { r, _ in jobs[r].id }, completed: { r, result in
+        try runBatch(batch, target: { r, _ in jobs[r].id }, starting: {
+            for job in jobs {
+                observer?(.sampleStarted(id: job.id, problemID: problem.id, round: round, parentID: job.parent.id))
+            }
+        }, completed: { r, result in
             switch result {
             case .generated(let samples):
                 for sample in samples {
@@ -535,10 +537,13 @@ public final class RefinementLoop: @unchecked Sendable {
 
     /// Runs a batch, forwarding token deltas to the observer under `target(request, sample)` and
     /// completions to `completed`. A stop request while it runs does not cut it short (the
-    /// step finishes and is journaled); `cancelNow` does.
-    private func runBatch(_ batch: [LoopRequest], target: (Int, Int) -> String,
+    /// step finishes and is journaled); `cancelNow` does. `starting` runs once the pause is
+    /// over, just before the engine does: a front end is told a sample started only when it
+    /// really has (not while the loop waits, paused, to begin it).
+    private func runBatch(_ batch: [LoopRequest], target: (Int, Int) -> String, starting: () -> Void = {},
                           completed: (Int, LoopResult) throws -> Void) throws {
         if paused && !waitWhilePaused() { return }
+        starting()
         var thrown: Error?
         do {
             try engine.run(batch) { event in

@@ -1,0 +1,242 @@
+import Foundation
+import Journal
+import Reasoning
+import XCTest
+
+/// A live run in a real terminal: tmux runs `stepwise tui --model … --dataset builtin:arith`
+/// (the verification–refinement loop inside the workbench), and the test works it as a
+/// researcher would. `R` runs the first problem through a refinement round while tokens
+/// stream into the panes; on the second problem `R` and Space together leave the engine
+/// paused with the work queued; back on the first problem a step is marked as the first error
+/// and given a note, and the journal is read while the workbench is still up: the annotation
+/// is on disk and the paused engine has verified nothing. Space resumes (a second step is
+/// marked as the engine starts), the second problem finishes its round, `q` quits with status 0,
+/// and the journal holds the engine's events and the human annotations, in the order they
+/// happened.
+///
+/// Synchronisation is by polling the screen and the journal with generous deadlines (a loaded
+/// two-core machine can be slow to load and run even a tiny model), never by sleeping.
+final class LiveRunEndToEndTests: TmuxTestCase {
+    /// The model the loop runs: the smallest fixture model. Its weights are random, so it
+    /// writes nonsense (a run of colons), which is all this test needs: the machinery, not the
+    /// answers. The demo model (Models/arith-llama-2.5m) can replace it here.
+    static let model = Paths.root.appendingPathComponent("Tests/InferenceTests/Fixtures/models/qwen2-q8_0.gguf")
+
+    static let samples = 4
+    /// Minutes, not seconds: model load and every step share two cores with other work.
+    static let slow: TimeInterval = 180
+
+    override func setUp() {
+        super.setUp()
+        socket = "stepwise-live-\(ProcessInfo.processInfo.processIdentifier)"
+    }
+
+    /// Prompt overrides that fit the fixture model's 256-token context: an arith problem alone
+    /// is ~200 tokens of it, so the verifier and refinement prompts leave the problem out.
+    /// The generation prompt is the built-in one (the problem, then "Solution:").
+    static func writePrompts(to dir: URL) throws {
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let files = [
+            "verify-critique": "{steps}\nOK?",
+            "verify-critique-informed": "Ref: {reference}\n{steps}\nOK?",
+            "refine": "{generation}\nReview: {critique}\nFix:",
+            "refine-chat": "Review: {critique}",
+        ]
+        for (name, text) in files {
+            try text.write(to: dir.appendingPathComponent("\(name).txt"), atomically: true, encoding: .utf8)
+        }
+    }
+
+    /// Waits until the journal on disk satisfies `condition`; returns what it read.
+    @discardableResult
+    func waitForJournal(_ url: URL, _ what: String, timeout: TimeInterval = slow,
+                        file: StaticString = #filePath, line: UInt = #line,
+                        _ condition: (SessionState) -> Bool) throws -> JournalContents {
+        let deadline = Date().addingTimeInterval(timeout)
+        var last: JournalContents?
+        while Date() < deadline {
+            if let c = try? JournalReader.read(url) {
+                last = c
+                if condition(SessionState(c)) { return c }
+            }
+            usleep(50_000)
+        }
+        let events = last.map { "\($0.events.count) events" } ?? "no readable journal"
+        XCTFail("the journal never showed \(what) (\(events)); the screen shows:\n\((try? screen()) ?? "")", file: file, line: line)
+        throw XCTSkip("stopping after the failure above")
+    }
+
+    func testPauseAnnotateResumeQuitAndTheJournalHoldsBoth() throws {
+        let stepwise = try prerequisites()
+        XCTAssertTrue(FileManager.default.fileExists(atPath: Self.model.path), "no model at \(Self.model.path)")
+        let dir = try Paths.temporaryDirectory("live")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let prompts = dir.appendingPathComponent("prompts")
+        try Self.writePrompts(to: prompts)
+        let journal = dir.appendingPathComponent("live.jsonl")
+        let statusFile = dir.appendingPathComponent("status")
+        let terminalOutput = dir.appendingPathComponent("terminal-output.txt")
+        let set = ArithTask.builtinSet(split: .test, count: 2).problems
+        let (p0, p1) = (set[0], set[1])
+
+        try start(stepwise, arguments: [
+            "tui", "--model", Self.model.path, "--dataset", "builtin:arith", "--problems", "0..1",
+            "--samples", String(Self.samples), "--rounds", "1", "--verifiers", "critique", "--max-tokens", "40",
+            // Raw prompts: the fixture's chat template would make refinement a conversation
+            // longer than its context.
+            "--template", "raw", "--threads", "1", "--prompts", prompts.path, "--out", journal.path,
+        ], environment: "LANG=C.UTF-8 LC_ALL=C.UTF-8", statusFile: statusFile)
+        defer { _ = try? tmux(["kill-server"]) }
+        try record(to: terminalOutput)
+
+        // 1. Open on the first problem, engine idle; the journal has the problems, no work yet.
+        try waitFor("builtin:arith 1/2", timeout: Self.slow)
+        var shown = try waitFor("(in-process) │ idle", timeout: Self.slow)
+        XCTAssertTrue(shown.contains("Problem \(p0.id)"), shown)
+        XCTAssertTrue(shown.contains(String(p0.text.prefix(30))), "the problem text is not on screen:\n\(shown)")
+        XCTAssertTrue(shown.contains(Self.model.lastPathComponent), shown)
+        var state = SessionState(try JournalReader.read(journal))
+        XCTAssertEqual(state.problems.map(\.id), [p0.id, p1.id])
+        XCTAssertEqual(state.problems.first?.text, p0.text)
+        XCTAssertTrue(state.solutions.isEmpty)
+
+        // 2. R: the first problem through round 0 (samples, critiques) and refinement round 1.
+        try send("R")
+        try waitForJournal(journal, "round 1 of \(p0.id) finished") { $0.rounds[p0.id]?.finished == 1 }
+        state = SessionState(try JournalReader.read(journal))
+        let firsts = state.solutions(of: p0.id, round: 0)
+        XCTAssertEqual(firsts.map(\.id), (0..<Self.samples).map { "\(p0.id)/s\($0)" })
+        // The screen catches up (the journal follower polls): round 1 exists, the samples are
+        // finished, and the selected (first) one is in the solution pane, as the journal has it.
+        try waitFor("round 0/1", timeout: Self.slow)
+        try waitFor("· \(p0.id)/s0", timeout: Self.slow)
+        let s0 = try XCTUnwrap(firsts.first)
+        let visible = String(s0.steps.first?.text.prefix { ($0.asciiValue ?? 0) >= 0x20 && $0.asciiValue != 0x7F }.prefix(16) ?? "")
+        XCTAssertGreaterThanOrEqual(visible.count, 4, "the first step has too little printable text to look for: \(s0.text.debugDescription)")
+        shown = try waitFor(visible, timeout: Self.slow)
+        XCTAssertTrue(shown.contains("Samples r0 (\(Self.samples))"), shown)
+        XCTAssertFalse(shown.contains("writing…"), "a finished sample still shown as being written:\n\(shown)")
+
+        // 3. The second problem: R and Space in one go leave the loop paused with the work queued.
+        try send("n")
+        try waitFor("builtin:arith 2/2", timeout: Self.slow)
+        try send("R", "Space")
+        try waitFor("│ paused", timeout: Self.slow)
+
+        // 4. Back on the first problem, while the engine is paused: the second sample's first
+        // step marked as the first error, then a note on it.
+        try send("p")
+        try waitFor("builtin:arith 1/2", timeout: Self.slow)
+        try send("j", "Enter")
+        try waitFor("· \(p0.id)/s1", timeout: Self.slow)
+        try send("x")
+        shown = try waitFor("H@1", timeout: Self.slow)
+        XCTAssertTrue(shown.contains("│ paused"), "the engine should still be paused:\n\(shown)")
+        let s1 = "\(p0.id)/s1"
+        // On disk at once, while the workbench runs (the writer fsyncs annotations).
+        var contents = try waitForJournal(journal, "the first-error mark on \(s1)", timeout: 10) {
+            $0.annotations(of: s1, source: Annotation.human).first?.firstError == true
+        }
+        try send("N")
+        try waitFor("note on step 1:", timeout: Self.slow)
+        try send("-l", "carry slipped")
+        try send("Enter")
+        try waitFor("note saved on step 1", timeout: Self.slow)
+        contents = try waitForJournal(journal, "the note on \(s1)", timeout: 10) {
+            $0.annotations(of: s1, source: Annotation.human).first?.note == "carry slipped"
+        }
+        // Paused means paused: nothing of the second problem was verified or finished.
+        state = SessionState(contents)
+        XCTAssertTrue(state.solutions(of: p1.id).allSatisfy { (state.critiques[$0.id] ?? []).isEmpty },
+                      "the paused engine verified something")
+        XCTAssertLessThan(state.rounds[p1.id]?.finished ?? -1, 0, "the paused engine finished a round")
+        XCTAssertTrue(try screen().contains("│ paused"))
+
+        // 5. Space resumes; in the same breath the first sample's step is rated bad while the
+        // engine starts on the second problem.
+        try send("Space", "Escape", "k", "Enter", "-")
+        try waitForJournal(journal, "round 1 of \(p1.id) finished") { $0.rounds[p1.id]?.finished == 1 }
+        try waitForJournal(journal, "the bad rating on \(p0.id)/s0", timeout: 10) {
+            $0.annotations(of: "\(p0.id)/s0", source: Annotation.human).first?.rating == .bad
+        }
+        try waitFor("(in-process) │ idle", timeout: Self.slow)
+
+        // The second problem's round 1 on screen: a refinement beside its parent.
+        try send("n")
+        try waitFor("builtin:arith 2/2", timeout: Self.slow)
+        try send("]")
+        try waitFor("round 1/1", timeout: Self.slow)
+        try waitFor("parent \(p1.id)/s0", timeout: Self.slow)
+
+        // 6. q: a clean exit.
+        try send("q")
+        try waitForExit(timeout: Self.slow)
+        let deadline = Date().addingTimeInterval(30)
+        var exit = ""
+        while Date() < deadline && exit.isEmpty {
+            exit = ((try? String(contentsOf: statusFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            if exit.isEmpty { usleep(50_000) }
+        }
+        XCTAssertEqual(exit, "0", "the workbench should exit with status 0")
+
+        // The journal: whole, with the engine's events for both problems…
+        contents = try JournalReader.read(journal)
+        XCTAssertFalse(contents.hasTornTail)
+        XCTAssertEqual(contents.warnings, [])
+        state = SessionState(contents)
+        let events = contents.events
+        for p in [p0.id, p1.id] {
+            XCTAssertTrue(events.contains(.roundStarted(problemID: p, round: 0)), p)
+            XCTAssertTrue(events.contains(.roundStarted(problemID: p, round: 1)), p)
+            XCTAssertEqual(state.rounds[p]?.finished, 1, p)
+            XCTAssertEqual(state.solutions(of: p, round: 0).count, Self.samples, p)
+            let refined = state.solutions(of: p, round: 1)
+            XCTAssertFalse(refined.isEmpty, "\(p): no refinement")
+            for r in refined {
+                XCTAssertEqual(r.origin, .refined)
+                XCTAssertEqual(r.parentID.flatMap { state.solutions[$0]?.round }, 0, r.id)
+            }
+            for s in state.solutions(of: p) {
+                XCTAssertEqual(state.critiques[s.id]?.map(\.verifier), [.critique], "\(s.id): its critique")
+            }
+            XCTAssertNil(state.failures[p], "\(p): \(state.failures[p] ?? [])")
+        }
+        // …and the human annotations, each journaled once, exactly as made.
+        let human: [Annotation] = events.compactMap {
+            if case .annotationAdded(let a) = $0, a.source == Annotation.human { return a }
+            return nil
+        }
+        XCTAssertEqual(human.map(\.solutionID), [s1, s1, "\(p0.id)/s0"])
+        XCTAssertEqual(human.map(\.stepIndex), [0, 0, 0])
+        let mark = try XCTUnwrap(state.annotations(of: s1, source: Annotation.human).first)
+        XCTAssertTrue(mark.firstError)
+        XCTAssertEqual(mark.rating, .bad)
+        XCTAssertEqual(mark.note, "carry slipped")
+        XCTAssertEqual(state.annotations(of: "\(p0.id)/s0", source: Annotation.human).map(\.rating), [.bad])
+        // The marks made while paused come before any verification of the second problem.
+        let firstMark = try XCTUnwrap(events.firstIndex { if case .annotationAdded = $0 { return true }; return false })
+        let firstP1Critique = try XCTUnwrap(events.firstIndex {
+            if case .critiqueFinished(let c) = $0 { return c.solutionID.hasPrefix(p1.id + "/") }
+            return false
+        })
+        XCTAssertLessThan(firstMark, firstP1Critique)
+
+        // What the terminal showed between captures: samples being written, tokens arriving.
+        let output = String(decoding: try Data(contentsOf: terminalOutput), as: UTF8.self)
+        let counts = Self.streamedCharacterCounts(output)
+        XCTAssertFalse(counts.isEmpty, "no sample was ever shown being written")
+        XCTAssertTrue(counts.contains { $0 > 0 }, "no streamed token reached the screen: \(counts)")
+    }
+
+    /// The N of every "writing… N chars" (a sample row while its tokens arrive) in terminal output.
+    static func streamedCharacterCounts(_ output: String) -> [Int] {
+        var counts: [Int] = []
+        var rest = Substring(output)
+        while let r = rest.range(of: "writing… ") {
+            rest = rest[r.upperBound...]
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            if !digits.isEmpty, rest.dropFirst(digits.count).hasPrefix(" chars"), let n = Int(digits) { counts.append(n) }
+        }
+        return counts
+    }
+}
