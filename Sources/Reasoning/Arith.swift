@@ -266,3 +266,64 @@ public enum ArithTask {
         return v
     }
 }
+
+// MARK: Checking a written solution
+
+extension ArithTask {
+    /// The generated problem behind a `builtin:arith` problem (from the seed it records), so a
+    /// written solution can be checked step by step; nil for any other problem.
+    public static func generated(_ problem: Problem) -> ArithProblem? {
+        guard problem.kind == .arith, problem.source == source,
+              let text = problem.metadata["seed"], let seed = UInt64(text) else { return nil }
+        let generated = generate(seed: seed)
+        return generated.text == problem.text ? generated : nil
+    }
+
+    /// Where a written solution first goes wrong: the 0-based index of the first of `steps`
+    /// that is not what the reference has at that point (an operation line must use the same
+    /// numbers and operation — either order for + and * — and state the right result; after
+    /// the last operation comes `The answer is N.`), or nil when every step is right. A
+    /// solution that stops early is wrong at its first missing step's place; one that goes on
+    /// after a right answer line is wrong at the first extra step. This is the ground truth the
+    /// report scores a critique's named step against (`--labels builtin:arith`).
+    public static func firstWrongStep(_ steps: [String], problem: ArithProblem) -> Int? {
+        for (i, expected) in problem.steps.enumerated() {
+            guard i < steps.count, let written = parseStep(steps[i]), matches(written, expected) else { return i }
+        }
+        let last = problem.steps.count
+        guard last < steps.count, answerLine(steps[last]) == problem.answer else { return last }
+        return steps.count > last + 1 ? last + 1 : nil
+    }
+
+    /// `a op b = c` (spaces optional, `×`/`x` for *, `÷` for /), nil for anything else.
+    static func parseStep(_ line: String) -> ArithStep? {
+        let text = line.trimmingCharacters(in: .whitespaces)
+        let parts = text.split(separator: "=", omittingEmptySubsequences: false)
+        guard parts.count == 2, let c = Int(parts[1].trimmingCharacters(in: .whitespaces)) else { return nil }
+        let lhs = parts[0].trimmingCharacters(in: .whitespaces)
+        for (symbol, op) in [("+", ArithOp.add), ("*", .mul), ("×", .mul), ("x", .mul), ("/", .div), ("÷", .div), ("-", .sub)] {
+            let operands = lhs.components(separatedBy: symbol)
+            guard operands.count == 2,
+                  let a = Int(operands[0].trimmingCharacters(in: .whitespaces)),
+                  let b = Int(operands[1].trimmingCharacters(in: .whitespaces)) else { continue }
+            return ArithStep(a: a, op: op, b: b, result: c)
+        }
+        return nil
+    }
+
+    static func matches(_ written: ArithStep, _ expected: ArithStep) -> Bool {
+        guard written.op == expected.op, written.result == expected.result else { return false }
+        if written.a == expected.a && written.b == expected.b { return true }
+        let commutes = expected.op == .add || expected.op == .mul
+        return commutes && written.a == expected.b && written.b == expected.a
+    }
+
+    /// N of `The answer is N.`
+    static func answerLine(_ line: String) -> Int? {
+        let text = line.trimmingCharacters(in: .whitespaces).lowercased()
+        guard text.hasPrefix("the answer is ") else { return nil }
+        var number = String(text.dropFirst("the answer is ".count))
+        while number.hasSuffix(".") { number.removeLast() }
+        return Int(number.trimmingCharacters(in: .whitespaces))
+    }
+}

@@ -51,9 +51,13 @@ public enum CLI {
         }
     }
 
-    /// `stepwise` with no arguments opens the workbench on the newest session; until that exists
-    /// it shows the help.
+    /// `stepwise` with no arguments: the workbench running the loop live on `builtin:arith` with
+    /// the demo model Stepwise ships (`DemoModel`); without that model folder (a binary away
+    /// from its checkout), the workbench on the newest session.
     static func defaultAction() throws -> Int32 {
+        if let model = DemoModel.locate() {
+            return try LiveRun.workbench(DemoModel.liveArguments(model: model))
+        }
         if let tui = CommandRegistry.find("tui") {
             return try tui.run([])
         }

@@ -86,4 +86,58 @@ final class ArithTests: XCTestCase {
             XCTAssertGreaterThan(made[kind] ?? 0, 300, "\(kind) can be made on most problems")
         }
     }
+
+    // MARK: Checking a written solution
+
+    private func steps(_ text: String) -> [String] { StepSegmenter.segment(text).map(\.text) }
+
+    func testFirstWrongStepFindsEveryInjectedMistakeAndAcceptsTheReference() {
+        var rng = SplitMix64(seed: 7)
+        var checked = 0
+        for seed in 0..<400 as Range<UInt64> {
+            let p = ArithTask.generate(seed: seed)
+            XCTAssertNil(ArithTask.firstWrongStep(steps(p.solutionText), problem: p), p.solutionText)
+            for kind in FlawedArithSolution.Kind.allCases {
+                let index = rng.int(in: 0...(p.steps.count - 1))
+                guard let f = ArithTask.injectError(into: p, kind: kind, at: index, rng: &rng) else { continue }
+                XCTAssertEqual(ArithTask.firstWrongStep(steps(f.text), problem: p), index, f.text)
+                checked += 1
+            }
+        }
+        XCTAssertGreaterThan(checked, 900)
+    }
+
+    func testFirstWrongStepOnHandWrittenAttempts() {
+        // Seed 0: "Ava has 49 apples. She buys 5 packs with 13 apples in each." → 5 * 13 = 65, 49 + 65 = 114.
+        let p = ArithTask.generate(seed: 0)
+        XCTAssertEqual(p.steps.map(\.line), ["5 * 13 = 65", "49 + 65 = 114"])
+        XCTAssertNil(ArithTask.firstWrongStep(["13 * 5 = 65", "65 + 49 = 114", "The answer is 114."], problem: p),
+                     "either order of + and * is right")
+        XCTAssertNil(ArithTask.firstWrongStep(["5*13=65", "49 + 65 = 114", "The answer is 114"], problem: p))
+        XCTAssertEqual(ArithTask.firstWrongStep(["5 * 13 = 65", "49 + 65 = 104", "The answer is 104."], problem: p), 1)
+        XCTAssertEqual(ArithTask.firstWrongStep(["5 * 13 = 65", "65 - 49 = 16", "The answer is 16."], problem: p), 1,
+                       "subtraction does not commute")
+        XCTAssertEqual(ArithTask.firstWrongStep(["5 * 13 = 65", "The answer is 65."], problem: p), 1, "a step left out")
+        XCTAssertEqual(ArithTask.firstWrongStep(["5 * 13 = 65", "49 + 65 = 114"], problem: p), 2, "no answer line")
+        XCTAssertEqual(ArithTask.firstWrongStep(["5 * 13 = 65", "49 + 65 = 114", "The answer is 115."], problem: p), 2)
+        XCTAssertEqual(ArithTask.firstWrongStep(["5 * 13 = 65", "49 + 65 = 114", "The answer is 114.", "114 + 1 = 115"],
+                                                problem: p), 3, "going on after the answer")
+        XCTAssertEqual(ArithTask.firstWrongStep(["five times thirteen", "49 + 65 = 114"], problem: p), 0)
+        XCTAssertEqual(ArithTask.firstWrongStep([], problem: p), 0)
+    }
+
+    func testGeneratedProblemIsFoundOnlyForBuiltinArith() {
+        let set = ArithTask.builtinSet(split: .test, count: 3)
+        for problem in set.problems {
+            let g = ArithTask.generated(problem)
+            XCTAssertEqual(g?.text, problem.text)
+            XCTAssertEqual(g.map { String($0.answer) }, problem.referenceAnswer)
+        }
+        var other = set.problems[0]
+        other.text += " (edited)"
+        XCTAssertNil(ArithTask.generated(other), "a problem whose text no longer matches its seed is not checked")
+        other = set.problems[0]
+        other.metadata = [:]
+        XCTAssertNil(ArithTask.generated(other))
+    }
 }

@@ -24,10 +24,21 @@ final class ArithTrainingDataTests: XCTestCase {
                     let parsed = VerifierOutputParser.critique(e.completion, stepCount: steps)
                     XCTAssertEqual(parsed.parse, .ok, e.completion)
                     XCTAssertEqual(parsed.verdict, e.attemptCorrect == true ? .correct : .incorrect)
+                    // The check before the verdict: the reference's steps, in order, up to the
+                    // named one, each said to be right but the named one.
+                    let check = e.completion.split(separator: "\n").filter { $0.hasPrefix("Step ") }.map(String.init)
+                    let named = parsed.firstErrorStep ?? problem.steps.count
+                    XCTAssertEqual(check.count, min(named + 1, problem.steps.count), e.completion)
+                    for (i, line) in check.enumerated() {
+                        let verdict = i == named ? ", not " : ", right."
+                        XCTAssertTrue(line.hasPrefix("Step \(i + 1): \(problem.steps[i].line)\(verdict)"), line)
+                    }
                     if e.attemptCorrect == false {
-                        let line = try XCTUnwrap(e.prompt.split(separator: "\n").first { $0.hasPrefix("Step \(parsed.firstErrorStep! + 1): ") })
-                        XCTAssertFalse(problem.solutionText.contains(line.split(separator: ": ", maxSplits: 1)[1]),
-                                       "the named step differs from the reference: \(line)")
+                        let shown = try XCTUnwrap(e.prompt.split(separator: "\n").first { $0.hasPrefix("Step \(named + 1): ") })
+                        XCTAssertNotEqual(String(shown), "Step \(named + 1): \(problem.steps[named].line)",
+                                          "the named step differs from the reference's step there")
+                        XCTAssertTrue(check.last?.hasSuffix("not \(shown.dropFirst("Step \(named + 1): ".count)).") == true,
+                                      "the check quotes the attempt's step: \(check.last ?? "")")
                     }
                 case "cot-binary":
                     XCTAssertEqual(VerifierOutputParser.binary(e.completion).verdict, e.attemptCorrect == true ? .correct : .incorrect)
@@ -54,6 +65,21 @@ final class ArithTrainingDataTests: XCTestCase {
         XCTAssertGreaterThan(tasks["critique"] ?? 0, tasks["cot-binary"] ?? 0)
         for t in ["cot-binary", "cot-score", "mc", "refine", "tournament"] { XCTAssertGreaterThan(tasks[t] ?? 0, 30, t) }
         XCTAssertGreaterThan(informed, 200)
+    }
+
+    func testDemoModelPromptsAreCompactAndLoadable() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("Models/arith-llama-2.5m/prompts")
+        let set = try PromptSet.load(overridesIn: folder)
+        XCTAssertTrue(set.overridden.isSuperset(of: ["generate-arith", "verify-critique", "verify-critique-informed", "refine"]))
+        let examples = try (0..<20).flatMap { try ArithTrainingData.examples(split: .train, index: $0, prompts: set) }
+        for e in examples {
+            XCTAssertFalse(e.prompt.contains("Proposed solution:"), "the demo's own prompts, not the built-in ones")
+            XCTAssertEqual(e.informed, e.prompt.contains("\nReference:\n"))
+        }
+        let builtin = try ArithTrainingData.examples(split: .train, index: 0)
+        XCTAssertLessThan(examples.filter { $0.task == "critique" }.map(\.prompt.count).min() ?? 0,
+                          builtin.filter { $0.task == "critique" }.map(\.prompt.count).min() ?? 0)
     }
 
     func testGenerationPromptIsTheLoopsOwn() throws {

@@ -22,10 +22,16 @@ import random
 import time
 
 import torch
-from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers
+from tokenizers import Regex, Tokenizer, models, pre_tokenizers, decoders, trainers
 from transformers import LlamaConfig, LlamaForCausalLM
 
 BOS, EOS, PAD = "<|bos|>", "<|eos|>", "<|pad|>"
+
+# Qwen2's pre-tokenizer pattern: like Llama 3's but one digit per piece, so every number is
+# spelled digit by digit and the model can learn column arithmetic. Stepwise's tokenizer
+# recognises this pattern in tokenizer.json (Sources/ModelFormats/TokenizerData.swift).
+DIGITWISE_PATTERN = (r"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}"
+                     r"| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+")
 
 
 def load_examples(path):
@@ -35,7 +41,10 @@ def load_examples(path):
 
 def train_tokenizer(examples, vocab_size):
     tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=True)
+    tok.pre_tokenizer = pre_tokenizers.Sequence([
+        pre_tokenizers.Split(Regex(DIGITWISE_PATTERN), behavior="isolated", invert=False),
+        pre_tokenizers.ByteLevel(add_prefix_space=False, trim_offsets=False, use_regex=False),
+    ])
     tok.decoder = decoders.ByteLevel()
     trainer = trainers.BpeTrainer(vocab_size=vocab_size, special_tokens=[PAD, BOS, EOS],
                                   initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
@@ -46,10 +55,11 @@ def train_tokenizer(examples, vocab_size):
 
 def encode(tok, examples, max_len):
     bos, eos = tok.token_to_id(BOS), tok.token_to_id(EOS)
+    prompts = tok.encode_batch([e["prompt"] for e in examples])
+    completions = tok.encode_batch([e["completion"] for e in examples])
     out = []
-    for e in examples:
-        p = tok.encode(e["prompt"]).ids
-        c = tok.encode(e["completion"]).ids + [eos]
+    for p, c in zip(prompts, completions):
+        p, c = p.ids, c.ids + [eos]
         ids = [bos] + p + c
         if len(ids) > max_len:
             continue
@@ -89,7 +99,9 @@ def collate(data, idx, pad):
 
 def save_folder(model, tok, out, max_len):
     os.makedirs(out, exist_ok=True)
-    model.save_pretrained(out, safe_serialization=True)
+    # Stored as BF16 (half the size of F32; Stepwise reads BF16 safetensors directly).
+    model.to(torch.bfloat16).save_pretrained(out, safe_serialization=True)
+    model.to(torch.float32)
     tok.save(os.path.join(out, "tokenizer.json"))
     with open(os.path.join(out, "tokenizer_config.json"), "w") as f:
         json.dump({"bos_token": BOS, "eos_token": EOS, "pad_token": PAD, "add_bos_token": True,
@@ -107,20 +119,23 @@ def main():
     ap.add_argument("--work", default="/tmp/stepwise-demo-train")
     ap.add_argument("--minutes", type=float, default=110)
     ap.add_argument("--vocab", type=int, default=1024)
-    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--hidden", type=int, default=192)
     ap.add_argument("--layers", type=int, default=6)
-    ap.add_argument("--heads", type=int, default=8)
-    ap.add_argument("--kv-heads", type=int, default=4)
-    ap.add_argument("--ffn", type=int, default=704)
-    ap.add_argument("--max-len", type=int, default=768)
+    ap.add_argument("--heads", type=int, default=6)
+    ap.add_argument("--kv-heads", type=int, default=2)
+    ap.add_argument("--ffn", type=int, default=512)
+    ap.add_argument("--max-len", type=int, default=512)
     ap.add_argument("--tokens-per-batch", type=int, default=12288)
-    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--threads", type=int, default=2)
+    # One thread by default: on a machine shared with builds, two OpenMP threads stall at every
+    # barrier whenever one is preempted; a single thread keeps its core busy.
+    ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--resume", action="store_true")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
+    torch.set_num_interop_threads(1)
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     os.makedirs(args.work, exist_ok=True)
@@ -151,24 +166,25 @@ def main():
         step, log = state["step"], state["log"]
     print(f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters", flush=True)
 
+    # The schedule follows the clock, not a step count: the machine is shared, so how many steps
+    # fit in the budget is not known in advance. Linear warm-up, then cosine down to a tenth.
     budget = args.minutes * 60
-    start = time.time()
-    est_steps = None
+    spent = log[-1]["seconds"] if log else 0.0
+    start = time.time() - spent
     pad = tok.token_to_id(PAD)
+    seen_tokens = 0
     model.train()
     while time.time() - start < budget:
         for idx in batches(data, args.tokens_per_batch, rng):
             elapsed = time.time() - start
             if elapsed >= budget:
                 break
-            if step == 50:
-                est_steps = int(budget / (elapsed / 50)) if elapsed > 0 else None
-            total = est_steps or 10_000
-            warm = 100
-            lr = args.lr * min(1.0, (step + 1) / warm) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * min(1.0, step / total))))
+            progress = elapsed / budget
+            lr = args.lr * min(1.0, (step + 1) / 100) * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
             for g in opt.param_groups:
                 g["lr"] = lr
             ids, labels, mask = collate(data, idx, pad)
+            seen_tokens += int(mask.sum())
             loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
             opt.zero_grad(set_to_none=True)
             loss.backward()
@@ -176,9 +192,10 @@ def main():
             opt.step()
             step += 1
             if step % 25 == 0:
-                log.append({"step": step, "seconds": round(time.time() - start, 1), "loss": round(loss.item(), 4), "lr": lr})
+                log.append({"step": step, "seconds": round(time.time() - start, 1), "loss": round(loss.item(), 4),
+                            "lr": round(lr, 6), "tokens": seen_tokens})
                 print(json.dumps(log[-1]), flush=True)
-            if step % 500 == 0:
+            if step % 200 == 0:
                 torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "log": log}, ckpt)
     torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "step": step, "log": log}, ckpt)
     model.eval()

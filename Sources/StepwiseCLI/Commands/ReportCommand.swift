@@ -25,8 +25,10 @@ enum ReportCommand {
           --top n                keep each problem's n best-scored samples (default 1)
           --k LIST               the k of pass@k (default 1,2,4,8; only k ≤ n is reported)
           --round R              the refinement round the gap figures use (default 0)
-          --labels SOURCE        first-error labels from: human (default), or a dataset source
-                                 such as big-bench-mistake
+          --labels SOURCE        first-error labels from: human, a dataset source such as
+                                 big-bench-mistake, or builtin:arith (the task's own checker).
+                                 Default: human, or builtin:arith for a builtin:arith session
+                                 with no human marks
           --ensemble V1+V2       an AND ensemble to report (repeatable)
         """,
         run: run
@@ -82,7 +84,12 @@ enum ReportCommand {
         if !ensembles.isEmpty { options.ensembles = ensembles }
 
         let state = try SessionFiles.load(path)
-        let report = Metrics.report(MetricsInput(session: state), options: options)
+        let input = MetricsInput(session: state)
+        if args.value("labels") == nil, !input.annotations.contains(where: \.isHuman),
+           input.annotations.contains(where: { $0.source == ArithTask.source }) {
+            options.labelSource = ArithTask.source
+        }
+        let report = Metrics.report(input, options: options)
         if args.flag("json") {
             console.out(String(try report.renderJSON().dropLast()))
         } else {

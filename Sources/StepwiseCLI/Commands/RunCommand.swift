@@ -51,6 +51,7 @@ enum RunCommand {
           --top-p P            nucleus sampling of attempts (default 1 = off)
           --max-tokens M       tokens per attempt and per verifier answer at most (default 256)
           --prompts DIR        prompt templates NAME.txt that replace the built-in ones
+                               (default: the model folder's own prompts/, when it has one)
           --template NAME      chat layout; default: the model's own template, raw when it has none
           --out FILE           the session journal (default: a new file under Sessions/)
           --context N          context length (default: the model's, at most 4096)
@@ -280,8 +281,11 @@ enum RunCommand {
             console.err("stepwise: warning: \(datasetArg): no problem has a reference solution; informed verifiers will not run")
         }
 
+        // A model folder may carry the prompts it was trained on (`prompts/`, as the demo model
+        // does); --prompts wins over them.
+        let promptFolder = args.value("prompts") ?? (endpoint == nil ? modelPrompts(modelPath) : nil)
         let prompts: PromptSet = try readingInput {
-            try PromptSet.load(overridesIn: args.value("prompts").map { URL(fileURLWithPath: $0) })
+            try PromptSet.load(overridesIn: promptFolder.map { URL(fileURLWithPath: $0) })
         }
         if let t = args.value("template") { _ = try readingInput { try ChatFormat.named(t) } }
 
@@ -296,6 +300,14 @@ enum RunCommand {
         return Plan(modelPath: modelPath, endpoint: endpoint, datasetName: datasetArg, problems: problems, configuration: config,
                     prompts: prompts, template: args.value("template"), out: out, context: try args.int("context"),
                     batch: try args.int("batch"), threads: try args.int("threads"), parallel: parallel)
+    }
+
+    /// The `prompts/` folder inside a model folder, when there is one.
+    static func modelPrompts(_ modelPath: String) -> String? {
+        let folder = URL(fileURLWithPath: modelPath).appendingPathComponent("prompts")
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isDirectory), isDirectory.boolValue else { return nil }
+        return folder.path
     }
 
     /// `0..99` (both ends included), `5..<10`, `7`, or a comma list of those; 0-based positions

@@ -27,12 +27,15 @@ public enum ArithTrainingData {
 
     /// The examples made from problem `index` of `split`; the same arguments give the same
     /// examples.
-    public static func examples(split: ArithTask.Split, index: Int, seed: UInt64 = 0) throws -> [Example] {
+    /// `prompts` are the templates the model will be asked with (the demo model ships its own
+    /// compact set in its folder; see `PromptSet.load(overridesIn:)`).
+    public static func examples(split: ArithTask.Split, index: Int, seed: UInt64 = 0,
+                                prompts promptSet: PromptSet = .builtin) throws -> [Example] {
         let problem = ArithTask.generate(seed: split.seed(index))
         var rng = SplitMix64(seed: seed ^ (split.seed(index) &* 0x9E37_79B9_7F4A_7C15))
         let p = Problem(id: "arith-\(split.rawValue)-\(index)", source: ArithTask.source, text: problem.text,
                         referenceSolution: problem.solutionText, referenceAnswer: String(problem.answer), kind: .arith)
-        let prompts = LoopPrompts(set: .builtin, chat: false)
+        let prompts = LoopPrompts(set: promptSet, chat: false)
         var out: [Example] = []
 
         out.append(Example(task: "generate", informed: false, prompt: try raw(prompts.generation(p)),
@@ -47,50 +50,86 @@ public enum ArithTrainingData {
         let correctAttempt = solution(problem.solutionText, p, id: "correct")
         let flawedAttempt = flawed.map { solution($0.text, p, id: "flawed") }
 
-        // One verification example per attempt, in a format drawn at random (the step critique,
-        // which the refinement loop relies on, twice as often), blind or informed half the time.
-        let kinds: [VerifierKind] = [.critique, .critique, .cotBinary, .cotScore, .mc]
-        for (attempt, flaw) in [(correctAttempt, FlawedArithSolution?.none)] + (flawedAttempt.map { [($0, flawed)] } ?? []) {
-            let kind = rng.pick(kinds)
-            let informed = rng.int(in: 0...1) == 1
-            let prompt = try raw(prompts.verification(VerifierID(kind, informed: informed), problem: p, solution: attempt))
-            out.append(Example(task: kind.rawValue, informed: informed, prompt: prompt,
-                               completion: (kind == .mc ? "" : "\n") + verdict(kind, flaw: flaw, rng: &rng), attemptCorrect: flaw == nil))
+        // Verification: the flawed attempt always, the correct one three times in five (a
+        // verifier must also learn to accept); the step critique, which the refinement loop
+        // relies on, for both; blind or informed half the time each.
+        var verifications: [(Solution, FlawedArithSolution?)] = []
+        if let flawedAttempt { verifications.append((flawedAttempt, flawed)) }
+        if rng.int(in: 0...4) < 3 || flawedAttempt == nil { verifications.append((correctAttempt, nil)) }
+        for (attempt, flaw) in verifications {
+            out.append(try verification(.critique, informed: rng.int(in: 0...1) == 1, attempt: attempt, flaw: flaw,
+                                        problem: problem, p, prompts, rng: &rng))
+        }
+        // One more verification in another format, half the time, of either attempt.
+        if rng.int(in: 0...1) == 1 {
+            let (attempt, flaw) = rng.pick(verifications)
+            let kind = rng.pick([VerifierKind.cotBinary, .cotScore, .mc])
+            out.append(try verification(kind, informed: rng.int(in: 0...1) == 1, attempt: attempt, flaw: flaw,
+                                        problem: problem, p, prompts, rng: &rng))
         }
 
         if let flawed, let flawedAttempt {
             // Refinement from the blind critique the model is trained to write.
-            let critiqueText = verdict(.critique, flaw: flawed, rng: &rng)
+            let critiqueText = verdict(.critique, problem: problem, flaw: flawed, rng: &rng)
             let critique = Critique(id: "c", solutionID: flawedAttempt.id, verifier: .critique, score: 0, verdict: .incorrect,
                                     firstErrorStep: flawed.firstError, explanation: flawed.explanation, raw: critiqueText)
             out.append(Example(task: "refine", informed: false,
                                prompt: try raw(prompts.refinement(problem: p, attempt: flawedAttempt, critique: critique)),
                                completion: "\n" + problem.solutionText))
-            // A pairwise comparison, in a random order.
-            let informed = rng.int(in: 0...1) == 1
-            let correctFirst = rng.int(in: 0...1) == 1
-            let (a, b) = correctFirst ? (correctAttempt, flawedAttempt) : (flawedAttempt, correctAttempt)
-            let wrongName = correctFirst ? "B" : "A", rightName = correctFirst ? "A" : "B"
-            out.append(Example(task: "tournament", informed: informed,
-                               prompt: try raw(prompts.comparison(problem: p, first: a, second: b, informed: informed)),
-                               completion: "\nSolution \(wrongName): \(flawed.explanation)\nBetter: \(rightName)"))
+            // A pairwise comparison, in a random order, one time in four.
+            if rng.int(in: 0...3) == 0 {
+                let informed = rng.int(in: 0...1) == 1
+                let correctFirst = rng.int(in: 0...1) == 1
+                let (a, b) = correctFirst ? (correctAttempt, flawedAttempt) : (flawedAttempt, correctAttempt)
+                let wrongName = correctFirst ? "B" : "A", rightName = correctFirst ? "A" : "B"
+                out.append(Example(task: "tournament", informed: informed,
+                                   prompt: try raw(prompts.comparison(problem: p, first: a, second: b, informed: informed)),
+                                   completion: "\nSolution \(wrongName): \(flawed.explanation)\nBetter: \(rightName)"))
+            }
         }
         return out
     }
 
+    static func verification(_ kind: VerifierKind, informed: Bool, attempt: Solution, flaw: FlawedArithSolution?,
+                             problem: ArithProblem, _ p: Problem, _ prompts: LoopPrompts,
+                             rng: inout SplitMix64) throws -> Example {
+        let prompt = try raw(prompts.verification(VerifierID(kind, informed: informed), problem: p, solution: attempt))
+        return Example(task: kind.rawValue, informed: informed, prompt: prompt,
+                       completion: (kind == .mc ? "" : "\n") + verdict(kind, problem: problem, flaw: flaw, rng: &rng),
+                       attemptCorrect: flaw == nil)
+    }
+
+    /// The check a verifier writes before its verdict: each step as it should be, worked out
+    /// from the problem and the steps before it, and whether the attempt's step says the same
+    /// (`right`) or not (`not …` with what the attempt says), up to the first wrong step. A
+    /// small model cannot judge a step it has not recomputed, so the verdict comes after the
+    /// recomputation, never before it.
+    static func recheck(problem: ArithProblem, flaw: FlawedArithSolution?) -> String {
+        var lines: [String] = []
+        for (i, step) in problem.steps.enumerated() {
+            if let flaw, i == flaw.firstError {
+                lines.append("Step \(i + 1): \(step.line), not \(flaw.steps[i].line).")
+                break
+            }
+            lines.append("Step \(i + 1): \(step.line), right.")
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// The answer a verifier of `kind` should give: `flaw` nil for a correct attempt.
-    static func verdict(_ kind: VerifierKind, flaw: FlawedArithSolution?, rng: inout SplitMix64) -> String {
+    static func verdict(_ kind: VerifierKind, problem: ArithProblem, flaw: FlawedArithSolution?, rng: inout SplitMix64) -> String {
         let allRight = "Every step is correct."
+        let check = recheck(problem: problem, flaw: flaw)
         switch kind {
         case .critique:
-            if let flaw { return "First wrong step: \(flaw.firstError + 1)\nWhy: \(flaw.explanation)" }
-            return "First wrong step: none\nWhy: \(allRight)"
+            if let flaw { return "\(check)\nFirst wrong step: \(flaw.firstError + 1)\nWhy: \(flaw.explanation)" }
+            return "\(check)\nFirst wrong step: none\nWhy: \(allRight)"
         case .cotBinary:
-            if let flaw { return "\(flaw.explanation)\nCorrectness: <incorrect>" }
-            return "\(allRight)\nCorrectness: <correct>"
+            if let flaw { return "\(check)\n\(flaw.explanation)\nCorrectness: <incorrect>" }
+            return "\(check)\n\(allRight)\nCorrectness: <correct>"
         case .cotScore:
-            if let flaw { return "\(flaw.explanation)\nScore: \(rng.int(in: 1...3))" }
-            return "\(allRight)\nScore: \(rng.int(in: 9...10))"
+            if let flaw { return "\(check)\n\(flaw.explanation)\nScore: \(rng.int(in: 1...3))" }
+            return "\(check)\n\(allRight)\nScore: \(rng.int(in: 9...10))"
         case .mc:
             return flaw == nil ? " Correct" : " Incorrect"
         case .tournament:
