@@ -8,25 +8,32 @@ import XCTest
 /// Tolerances, max |Δlogit| over every prompt position and every decode step (the logits have a
 /// standard deviation of about 10). Measured on this machine in brackets.
 /// - F32 GGUF, HF F32, HF BF16: 1e-3 [≤ 7e-5] — the same arithmetic up to summation order.
-/// - F16: 0.05 [≤ 0.025] — llama.cpp rounds activations to F16 for F16 weights; we keep F32.
-/// - Q8_0: 0.05 [≤ 0.018, mostly ≤ 1e-4]: activations are quantized to 8 bits exactly as
-///   ggml-cpu does (FP16 block scales, round to even), so only summation order differs.
-/// - Q4_K (Q4_K_M, with Q6_K tensors): 1.0 [prompt ≤ 3e-5; decode ≤ 0.70]: one-row (decode)
-///   steps still differ from llama.cpp on two of the three fixtures — under investigation in
-///   the backend; the prompt path, many rows per step, agrees to 3e-5.
-///   A wrong block layout or scale shows up as differences of 10 and more.
+/// - F16: 0.05 [≤ 0.025] — llama.cpp rounds activations to F16 for F16 weights; we keep F32
+///   (llama.cpp's own decode and prompt pass differ by up to 0.014 here).
+/// - Q8_0: 0.05 [≤ 0.018], Q4_K (Q4_K_M, with Q6_K tensors): 0.1 [≤ 0.055]; and at least 90% of
+///   all rows within 1e-3 [all but one row ≤ 6.1e-5]. Activations are quantized to 8 bits
+///   exactly as ggml-cpu does (Q8_0 blocks with FP16 scales; Q8_K for K-quant weights), so the
+///   only differences are summation order — except where an activation sits within a few ulps of
+///   a rounding tie: then the two implementations round it differently and that row moves by up
+///   to ~0.7 in these random models (one flip each in llama-q8_0 position 23 and qwen3-q4_k
+///   position 6). llama.cpp disagrees with itself the same way (its one-row and many-row Q4_K
+///   matmuls sum in different orders), so scripts/engine-fixtures keeps only Q4_K weights on
+///   which its decode and its prompt pass agree within 1e-3. A wrong block layout, scale or
+///   rotation moves every row, by 1 and more.
 ///
-/// Greedy: at every decode step where the reference's top-2 margin exceeds twice the tolerance
-/// (so no allowed difference could reorder them), our argmax after the reference's prefix is the
-/// reference's token; and the engine's free-running greedy continuation is token-identical up to
-/// the first step where the reference itself is that close to a tie — all 40 tokens for every
-/// type except llama Q8_0/Q4_K, whose varied random continuations have near-ties (margins
-/// 0.02–0.07) that the quantized references cannot order reliably.
+/// Greedy: at every decode step where the reference's top-2 margin exceeds twice our measured
+/// difference there (so the difference cannot reorder them), our argmax after the reference's
+/// prefix is the reference's token; and the engine's free-running greedy continuation is
+/// token-identical up to the first step where the reference is that close to a tie — which must
+/// be at least 32 tokens in.
 final class GoldenOutputTests: XCTestCase {
     static let tolerance: [String: Float] = [
         "f32": 1e-3, "hf-f32": 1e-3, "hf-bf16": 1e-3,
-        "f16": 0.05, "q8_0": 0.05, "q4_k": 1.0,
+        "f16": 0.05, "q8_0": 0.05, "q4_k": 0.1,
     ]
+    /// Types whose activations are quantized (see above): most rows must agree this closely.
+    static let typicalTolerance: [String: Float] = ["q8_0": 1e-3, "q4_k": 1e-3]
+    static let typicalShare = 0.9
 
     private func check(_ arch: String, _ kind: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let name = "\(arch)-\(kind)"
@@ -39,19 +46,28 @@ final class GoldenOutputTests: XCTestCase {
         //    tokens one at a time (the KV cache path).
         let direct = try DirectRun(model: model, prompt: golden.prompt_ids, feed: Array(golden.greedy_ids.dropLast()))
         let promptDiff = maxAbsDifference(direct.promptLogits, golden.logits)
+        let stepDiffs = rowMaxAbsDifferences(direct.stepLogits, golden.greedy_logits)
         let stepDiff = maxAbsDifference(direct.stepLogits, golden.greedy_logits)
-        print("golden \(name): max |Δlogit| prompt \(promptDiff.value) (position \(promptDiff.row)), decode \(stepDiff.value) (step \(stepDiff.row)); tolerance \(tolerance)")
+        let rows = rowMaxAbsDifferences(direct.promptLogits, golden.logits) + stepDiffs
+        let typical = Self.typicalTolerance[kind] ?? tolerance
+        let typicalRows = rows.filter { $0 <= typical }.count
+        print("golden \(name): max |Δlogit| prompt \(promptDiff.value) (position \(promptDiff.row)), decode \(stepDiff.value) (step \(stepDiff.row)); tolerance \(tolerance); \(typicalRows)/\(rows.count) rows within \(typical)")
         XCTAssertEqual(direct.promptLogits.count, golden.logits.count, file: file, line: line)
         XCTAssertEqual(direct.stepLogits.count, golden.greedy_logits.count, file: file, line: line)
         XCTAssertLessThanOrEqual(promptDiff.value, tolerance, "\(name) prompt logits, position \(promptDiff.row)", file: file, line: line)
         XCTAssertLessThanOrEqual(stepDiff.value, tolerance, "\(name) decode logits, step \(stepDiff.row)", file: file, line: line)
+        XCTAssertGreaterThanOrEqual(Double(typicalRows), Self.typicalShare * Double(rows.count),
+                                    "\(name): only \(typicalRows) of \(rows.count) rows within \(typical) (isolated rounding flips are expected, not many)",
+                                    file: file, line: line)
 
-        // 2. Teacher-forced greedy choices wherever the reference is decisive.
+        // 2. Teacher-forced greedy choices wherever the reference is decisive: its top-2 margin
+        //    exceeds twice our difference at that step (at least twice the typical tolerance).
         let margins = golden.greedy_logits.map { row -> Float in
             let sorted = row.sorted(by: >)
             return sorted[0] - sorted[1]
         }
-        for (step, logits) in direct.stepLogits.enumerated() where margins[step] > 2 * tolerance {
+        let decisiveSteps = zip(margins, stepDiffs).map { $0 > 2 * max($1, typical) }
+        for (step, logits) in direct.stepLogits.enumerated() where decisiveSteps[step] {
             let ours = logits.withUnsafeBufferPointer { Sampler.argmax($0) }
             XCTAssertEqual(Int32(ours), golden.greedy_ids[step], "\(name) greedy step \(step)", file: file, line: line)
         }
@@ -69,10 +85,8 @@ final class GoldenOutputTests: XCTestCase {
             return nil
         }
         XCTAssertEqual(results.count, 1, file: file, line: line)
-        let decisive = margins.firstIndex { $0 <= 2 * tolerance } ?? margins.count
-        if !(arch == "llama" && (kind == "q8_0" || kind == "q4_k")) {
-            XCTAssertEqual(decisive, golden.greedy_ids.count, "\(name): the reference has a near-tie", file: file, line: line)
-        }
+        let decisive = decisiveSteps.firstIndex(of: false) ?? decisiveSteps.count
+        XCTAssertGreaterThanOrEqual(decisive, 32, "\(name): the reference has a near-tie at step \(decisive)", file: file, line: line)
         XCTAssertEqual(results.first.map { Array($0.tokens.prefix(decisive)) }, Array(golden.greedy_ids.prefix(decisive)),
                        "\(name) greedy continuation", file: file, line: line)
         XCTAssertEqual(results.first?.tokens.count, golden.greedy_ids.count, file: file, line: line)

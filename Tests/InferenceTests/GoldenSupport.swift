@@ -88,3 +88,8 @@ func maxAbsDifference(_ a: [[Float]], _ b: [[Float]]) -> (value: Float, row: Int
     }
     return (worst, row)
 }
+
+/// The largest |a - b| of each row.
+func rowMaxAbsDifferences(_ a: [[Float]], _ b: [[Float]]) -> [Float] {
+    zip(a, b).map { x, y in zip(x, y).reduce(0) { max($0, abs($1.0 - $1.1)) } }
+}
