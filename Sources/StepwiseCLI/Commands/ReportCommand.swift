@@ -85,10 +85,7 @@ enum ReportCommand {
 
         let state = try SessionFiles.load(path)
         let input = MetricsInput(session: state)
-        if args.value("labels") == nil, !input.annotations.contains(where: \.isHuman),
-           input.annotations.contains(where: { $0.source == ArithTask.source }) {
-            options.labelSource = ArithTask.source
-        }
+        if args.value("labels") == nil { options.labelSource = MetricsOptions.defaultLabelSource(input) }
         let report = Metrics.report(input, options: options)
         if args.flag("json") {
             console.out(String(try report.renderJSON().dropLast()))

@@ -136,7 +136,8 @@ enum RunCommand {
 
         // The report of everything the journal now holds (all loops' work, earlier runs' too).
         let final = try readingInput { SessionState(try JournalReader.read(plan.out)) }
-        let report = Metrics.report(MetricsInput(session: final), options: MetricsOptions())
+        let input = MetricsInput(session: final)
+        let report = Metrics.report(input, options: MetricsOptions(labelSource: MetricsOptions.defaultLabelSource(input)))
         console.out(report.renderTable())
         if let line = EndpointArguments.statisticsLine(engine) { console.out(line) }
         if !summary.finished {

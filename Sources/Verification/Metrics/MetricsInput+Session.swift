@@ -37,3 +37,14 @@ extension MetricsInput {
         return out
     }
 }
+
+extension MetricsOptions {
+    /// The first-error labels a report uses when none are asked for: the human marks when
+    /// there are any, else the task's own labels (`builtin:arith`) when the input has them,
+    /// else `human` (no localisation figures).
+    public static func defaultLabelSource(_ input: MetricsInput) -> String {
+        if input.annotations.contains(where: \.isHuman) { return Annotation.human }
+        if input.annotations.contains(where: { $0.source == ArithTask.source }) { return ArithTask.source }
+        return Annotation.human
+    }
+}
