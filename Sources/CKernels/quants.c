@@ -242,6 +242,29 @@ ck_act ck_quantize_act_for(ck_type type, const float *x, void *dst, int64_t n) {
     return (type == CK_Q4_K || type == CK_Q6_K) ? ck_quantize_act_k(x, dst, n) : ck_quantize_act(x, dst, n);
 }
 
+void ck_quantize_act_blocks(ck_type type, const float *src, void *dst, int64_t n) {
+    uint8_t *out = dst;
+    if (type == CK_Q4_K || type == CK_Q6_K) {
+        _Alignas(64) uint8_t row[512];  // ck_act_row_bytes(256) = 384
+        for (int64_t blk = 0; blk < n / 256; blk++) {
+            ck_act a = ck_quantize_act_k(src + 256 * blk, row, 256);
+            uint8_t *b = out + 292 * blk;
+            memcpy(b, a.d, 4);
+            memcpy(b + 4, a.qs, 256);
+            memcpy(b + 260, a.s16, 32);
+        }
+    } else if (type == CK_Q8_0 || type == CK_Q4_0) {
+        _Alignas(64) uint8_t row[128];  // ck_act_row_bytes(32) = 64
+        for (int64_t blk = 0; blk < n / 32; blk++) {
+            ck_act a = ck_quantize_act(src + 32 * blk, row, 32);
+            uint8_t *b = out + 34 * blk;
+            uint16_t d = ck_f32_to_f16(a.d[0]);  // exact: the scale is already float16-rounded
+            memcpy(b, &d, 2);
+            memcpy(b + 2, a.qs, 32);
+        }
+    }
+}
+
 // ---- Scalar kernels --------------------------------------------------------------------------
 
 static float dot1_q8_0(int64_t n, const void *w, const ck_act *x) {

@@ -48,6 +48,12 @@ uint16_t ck_f32_to_bf16(float f);  // round to nearest even, NaN kept quiet
 void ck_dequantize_row(ck_type type, const void *src, float *dst, int64_t n);
 /// GGML's reference Q8_0 quantization of `n` (multiple of 32) floats into `n/32` blocks.
 void ck_quantize_row_q8_0(const float *src, void *dst, int64_t n);
+/// The 8-bit blocks an activation row becomes before it meets `type` weights (what the integer
+/// kernels multiply), written in ggml's layout so tests can compare them byte for byte with
+/// ggml-cpu's: Q8_0/Q4_0 weights -> block_q8_0 (float16 d, 32 int8; 34 bytes per 32 values);
+/// Q4_K/Q6_K weights -> block_q8_K (float d, 256 int8, 16 int16 sums of 16; 292 bytes per 256).
+/// `n` a multiple of the block (32 or 256). Other types: nothing written.
+void ck_quantize_act_blocks(ck_type type, const float *src, void *dst, int64_t n);
 
 // ---- Dot products (one weight row · one float vector) ------------------------------------
 

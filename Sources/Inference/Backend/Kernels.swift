@@ -45,6 +45,26 @@ public enum Kernels {
         }
     }
 
+    /// The 8-bit blocks `values` become before they meet `format` weights, in ggml's layout
+    /// (Q8_0 blocks for Q8_0/Q4_0 weights, Q8_K blocks for Q4_K/Q6_K); nil for other formats or
+    /// a count that is not a whole number of blocks. For tests against ggml-cpu.
+    public static func quantizeActivations(for format: WeightFormat, _ values: [Float]) -> [UInt8]? {
+        let (block, blockBytes): (Int, Int)
+        switch format {
+        case .q8_0, .q4_0: (block, blockBytes) = (32, 34)
+        case .q4_K, .q6_K: (block, blockBytes) = (256, 292)
+        default: return nil
+        }
+        guard values.count % block == 0 else { return nil }
+        let bytes = values.count / block * blockBytes
+        return [UInt8](unsafeUninitializedCapacity: bytes) { buffer, initialized in
+            values.withUnsafeBufferPointer {
+                ck_quantize_act_blocks(ck_type(format.rawValue), $0.baseAddress, buffer.baseAddress, Int64(values.count))
+            }
+            initialized = bytes
+        }
+    }
+
     /// One weight row · `x` with the fastest kernel (integer formats quantize `x` to 8 bits).
     public static func dot(_ format: WeightFormat, _ row: UnsafeRawPointer, _ x: [Float]) -> Float {
         x.withUnsafeBufferPointer { ck_dot(ck_type(format.rawValue), row, $0.baseAddress, Int64(x.count)) }
