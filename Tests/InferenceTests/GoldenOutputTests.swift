@@ -86,6 +86,7 @@ final class GoldenOutputTests: XCTestCase {
         }
         XCTAssertEqual(results.count, 1, file: file, line: line)
         let decisive = decisiveSteps.firstIndex(of: false) ?? decisiveSteps.count
+        print("golden \(name): free-running greedy compared for \(decisive) of \(golden.greedy_ids.count) tokens")
         XCTAssertGreaterThanOrEqual(decisive, 32, "\(name): the reference has a near-tie at step \(decisive)", file: file, line: line)
         XCTAssertEqual(results.first.map { Array($0.tokens.prefix(decisive)) }, Array(golden.greedy_ids.prefix(decisive)),
                        "\(name) greedy continuation", file: file, line: line)
