@@ -251,6 +251,36 @@ final class LlamaCppServerTests: XCTestCase {
         }
     }
 
+    // MARK: Cancellation
+
+    func testCancelClosesTheStreamsAndLeavesLaterRunsAlone() throws {
+        let server = try startServer()
+        let url = try XCTUnwrap(URL(string: server.url))
+        // Two in flight, the third queued behind them.
+        let engine = try EndpointLoopEngine.connect(EndpointOptions(baseURL: url, servedModel: Self.servedName, concurrency: 2))
+        let sampling = SamplingParameters(temperature: 0.8, seed: 1, maxTokens: 200)
+        var tokens = 0
+        let started = Date()
+        let results = try engine.results([.generate(prompt: .raw("Q: 2+3="), n: 3, sampling: sampling)]) { _, _, _ in
+            tokens += 1
+            if tokens == 2 { engine.cancel() }
+        }
+        guard case .generated(let samples) = results.first else { return XCTFail("\(results)") }
+        XCTAssertEqual(samples.map(\.index), [0, 1, 2])
+        XCTAssertTrue(samples[2].cancelled, "the queued sample never started")
+        XCTAssertEqual(samples[2].text, "")
+        XCTAssertTrue(samples.contains { $0.cancelled && !$0.text.isEmpty } || samples.allSatisfy(\.cancelled),
+                      "a streaming sample ends with its partial text, marked cancelled: \(samples)")
+        XCTAssertLessThan(Date().timeIntervalSince(started), 30)
+
+        // The next run is not affected.
+        let again = try engine.results([.generate(prompt: .raw("Q: 2+3="), n: 1, sampling: SamplingParameters(temperature: 0, maxTokens: 4))])
+        guard case .generated(let fresh) = again.first else { return XCTFail("\(again)") }
+        XCTAssertEqual(fresh.count, 1)
+        XCTAssertFalse(fresh[0].cancelled)
+        XCTAssertEqual(engine.statistics.retries, 0)
+    }
+
     final class Box: @unchecked Sendable {
         var code: Int32 = -1
     }
