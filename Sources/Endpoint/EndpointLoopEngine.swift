@@ -102,10 +102,10 @@ public final class EndpointLoopEngine: LoopEngine, @unchecked Sendable {
             if status != 200 {
                 unavailable = "it refused echoed prompt log-probabilities (\(EndpointError.http(status: status, message: OpenAIWire.errorSummary(data))))"
             } else {
-                let start = prompt.unicodeScalars.count
+                let length = (prompt + continuation).unicodeScalars.count
                 do {
-                    _ = try OpenAIWire.continuationLogprob(data, start: start, end: start + continuation.unicodeScalars.count)
-                    if try OpenAIWire.echoIsAligned(data, promptLength: (prompt + continuation).unicodeScalars.count) {
+                    _ = try OpenAIWire.continuationLogprob(data, continuationLength: continuation.unicodeScalars.count, textLength: length)
+                    if try OpenAIWire.echoIsAligned(data, textLength: length) {
                         unavailable = nil
                     } else {
                         unavailable = "its echoed prompt log-probabilities are one token late (each token is scored with the distribution that follows it, as llama-cpp-python 0.3 does), so continuation probabilities would be wrong"
@@ -222,13 +222,13 @@ public final class EndpointLoopEngine: LoopEngine, @unchecked Sendable {
                 case .score(let prompt, let continuations):
                     if let why = scoringUnavailable { throw EndpointError.badResponse("cannot score: \(why)") }
                     let text = try render(prompt)
-                    let start = text.unicodeScalars.count
                     for (c, continuation) in continuations.enumerated() {
                         let body = OpenAIWire.scoringBody(model: options.servedModel, text: text + continuation)
                         let http = try OpenAIWire.request(url: options.url("v1/completions"), body: body,
                                                           apiKey: options.apiKey, timeout: options.idleTimeout)
                         jobs.append(Job(engine: self, inbox: inbox, request: r, part: c,
-                                        kind: .score(start: start, end: start + continuation.unicodeScalars.count), http: http))
+                                        kind: .score(continuation: continuation.unicodeScalars.count,
+                                                     text: (text + continuation).unicodeScalars.count), http: http))
                     }
                     expected[r] = continuations.count
                     if continuations.isEmpty { onCompleted(r, .scores([])) }
@@ -495,7 +495,8 @@ private final class RunInbox: @unchecked Sendable {
 private final class Job: HTTPCallHandler, @unchecked Sendable {
     enum Kind {
         case sample
-        case score(start: Int, end: Int)
+        /// Scalar lengths of the continuation and of the whole echoed text.
+        case score(continuation: Int, text: Int)
     }
     enum State { case queued, active, backoff, cancelled, done }
 
@@ -638,9 +639,9 @@ private final class Job: HTTPCallHandler, @unchecked Sendable {
             engine.countTokens(tokens)
             inbox.post(.sample(request: request, .success(EndpointSample(
                 index: part, text: text, tokenCount: tokens, finishReason: finishReason, cancelled: false, logprobs: logprobs))))
-        case .score(let start, let end):
+        case .score(let continuation, let text):
             do {
-                let value = try OpenAIWire.continuationLogprob(body, start: start, end: end)
+                let value = try OpenAIWire.continuationLogprob(body, continuationLength: continuation, textLength: text)
                 engine.countScored()
                 inbox.post(.score(request: request, part: part, .success(value)))
             } catch let e as EndpointError {

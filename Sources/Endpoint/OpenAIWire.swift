@@ -196,32 +196,76 @@ public enum OpenAIWire {
 
     // MARK: Scoring
 
-    /// The summed log-probability of the tokens of an echoed prompt that cover the text from
-    /// `start` to `end` (Unicode scalar offsets, as the servers count `text_offset`): every
-    /// token that overlaps the continuation counts, so a token that straddles the boundary is
-    /// charged to the continuation. Throws when the response lacks echoed log-probabilities.
-    public static func continuationLogprob(_ data: Data, start: Int, end: Int) throws -> Double {
+    /// An echoed answer's per-token entries, split into the echoed text and what was generated
+    /// after it.
+    struct Echo {
+        var offsets: [Int]
+        var values: [Any]
+        var tops: [[String: Double]]
+        /// Entries from here on were generated.
+        var generatedFrom: Int
+        /// Where the echoed text ends, in the server's offsets.
+        var echoEnd: Int
+    }
+
+    /// Reads `choices[0].logprobs` of an echo answer whose text is `textLength` scalars long.
+    ///
+    /// The servers count `text_offset` by their own token strings, which drift from the text
+    /// when a multi-byte character is split over tokens (each piece decodes as U+FFFD). So
+    /// positions are found from the end: the generated tokens are the last entries, as long as
+    /// the generated text, and the echoed text ends where they begin.
+    static func echo(_ data: Data, textLength: Int) throws -> Echo {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw EndpointError.badResponse("scoring answer is not a JSON object: \(excerpt(String(decoding: data, as: UTF8.self)))")
         }
         guard let choice = (object["choices"] as? [[String: Any]])?.first,
               let logprobs = choice["logprobs"] as? [String: Any],
-              let offsets = logprobs["text_offset"] as? [Any],
-              let values = logprobs["token_logprobs"] as? [Any], offsets.count == values.count, !offsets.isEmpty else {
+              let rawOffsets = logprobs["text_offset"] as? [Any],
+              let values = logprobs["token_logprobs"] as? [Any], rawOffsets.count == values.count, !rawOffsets.isEmpty else {
             throw EndpointError.badResponse("scoring answer has no echoed prompt log-probabilities (choices[0].logprobs.text_offset/token_logprobs)")
         }
-        let starts = offsets.map { number($0).map { Int($0) } }
+        var offsets: [Int] = []
+        for (i, o) in rawOffsets.enumerated() {
+            guard let v = number(o) else { throw EndpointError.badResponse("scoring answer: text_offset[\(i)] is not a number") }
+            offsets.append(Int(v))
+        }
+        let tops = (logprobs["top_logprobs"] as? [Any] ?? []).map { entry -> [String: Double] in
+            var d: [String: Double] = [:]
+            for (k, v) in entry as? [String: Any] ?? [:] { if let x = number(v) { d[k] = x } }
+            return d
+        }
+        let generatedLength = max(0, ((choice["text"] as? String) ?? "").unicodeScalars.count - textLength)
+        guard let tokens = logprobs["tokens"] as? [String], tokens.count == offsets.count else {
+            // No token strings: trust the offsets as they are.
+            let from = offsets.firstIndex { $0 >= textLength } ?? offsets.count
+            return Echo(offsets: offsets, values: values, tops: tops, generatedFrom: from, echoEnd: textLength)
+        }
+        var from = offsets.count
+        var consumed = 0
+        while from > 0 && consumed < generatedLength {
+            from -= 1
+            consumed += tokens[from].unicodeScalars.count
+        }
+        let echoEnd = from > 0 ? offsets[from - 1] + tokens[from - 1].unicodeScalars.count : 0
+        return Echo(offsets: offsets, values: values, tops: tops, generatedFrom: from, echoEnd: echoEnd)
+    }
+
+    /// The summed log-probability of the last `continuationLength` scalars of an echoed text
+    /// `textLength` scalars long (the prompt followed by the continuation): every token that
+    /// overlaps the continuation counts, so one that straddles the boundary is charged to the
+    /// continuation. Throws when the answer lacks echoed log-probabilities.
+    public static func continuationLogprob(_ data: Data, continuationLength: Int, textLength: Int) throws -> Double {
+        let echo = try echo(data, textLength: textLength)
+        let end = echo.echoEnd
+        let start = end - continuationLength
         var total = 0.0
         var counted = 0
-        for i in 0..<starts.count {
-            guard let s = starts[i] else {
-                throw EndpointError.badResponse("scoring answer: text_offset[\(i)] is not a number")
-            }
-            if s >= end { break }
-            // The token ends where the next one starts (the last echoed one, at the text's end).
-            let next = i + 1 < starts.count ? (starts[i + 1] ?? end) : end
-            guard max(s, next) > start else { continue }
-            guard let lp = number(values[i]) else {
+        for i in 0..<echo.generatedFrom {
+            let s = echo.offsets[i]
+            // A token ends where the next one starts (the last echoed one, where the text ends).
+            let e = i + 1 < echo.generatedFrom ? echo.offsets[i + 1] : end
+            guard s < end && e > start else { continue }
+            guard let lp = number(echo.values[i]) else {
                 throw EndpointError.badResponse("scoring answer: token_logprobs[\(i)] is null inside the continuation")
             }
             total += lp
@@ -239,27 +283,17 @@ public enum OpenAIWire {
     ///   give it the largest log-probability among its top ones;
     /// - when it has none, a late entry for the prompt's last token is the distribution after
     ///   the prompt, whose most likely token is the one generated.
-    public static func echoIsAligned(_ data: Data, promptLength: Int) throws -> Bool {
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let choice = (object["choices"] as? [[String: Any]])?.first,
-              let logprobs = choice["logprobs"] as? [String: Any],
-              let offsets = (logprobs["text_offset"] as? [Any])?.map({ number($0).map { Int($0) } }),
-              let values = logprobs["token_logprobs"] as? [Any], values.count == offsets.count else {
-            throw EndpointError.badResponse("scoring answer has no echoed prompt log-probabilities (choices[0].logprobs.text_offset/token_logprobs)")
-        }
-        let tops = (logprobs["top_logprobs"] as? [Any] ?? []).map { entry -> [String: Double] in
-            var d: [String: Double] = [:]
-            for (k, v) in entry as? [String: Any] ?? [:] { if let x = number(v) { d[k] = x } }
-            return d
-        }
-        let text = choice["text"] as? String ?? ""
-        let generated = String(String.UnicodeScalarView(text.unicodeScalars.dropFirst(promptLength)))
-        if let g = offsets.indices.first(where: { (offsets[$0] ?? -1) >= promptLength }),
-           let chosen = number(values[g]), g < tops.count, let best = tops[g].values.max() {
+    public static func echoIsAligned(_ data: Data, textLength: Int) throws -> Bool {
+        let echo = try echo(data, textLength: textLength)
+        let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+        let text = ((object?["choices"] as? [[String: Any]])?.first?["text"] as? String) ?? ""
+        let generated = String(String.UnicodeScalarView(text.unicodeScalars.dropFirst(textLength)))
+        let g = echo.generatedFrom
+        if g < echo.offsets.count, let chosen = number(echo.values[g]), g < echo.tops.count, let best = echo.tops[g].values.max() {
             return chosen >= best - 1e-3
         }
-        guard let last = offsets.indices.last(where: { (offsets[$0] ?? Int.max) < promptLength }), last < tops.count,
-              let top = tops[last].max(by: { $0.value < $1.value }) else {
+        let last = g - 1
+        guard last >= 0, last < echo.tops.count, let top = echo.tops[last].max(by: { $0.value < $1.value }) else {
             return true
         }
         return top.key != generated

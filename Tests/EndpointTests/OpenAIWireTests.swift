@@ -161,27 +161,44 @@ final class OpenAIWireTests: XCTestCase {
         // here is which entries are summed.
         let data = try fixture("llama-cpp-python-echo-logprobs.json")
         // "Answer: yes": tokens A|n|sw|er|:| |y|e|s at offsets 0,1,2,4,6,7,8,9,10.
-        let yes = try OpenAIWire.continuationLogprob(data, start: 7, end: 11)
+        let yes = try OpenAIWire.continuationLogprob(data, continuationLength: 4, textLength: 11)
         XCTAssertEqual(yes, -26.34444808959961 - 47.31098175048828 - 36.6164665222168 - 37.04906463623047, accuracy: 1e-9)
-        // A boundary inside a token charges the whole token to the continuation ("sw" at 2..<4).
-        let fromW = try OpenAIWire.continuationLogprob(data, start: 3, end: 5)
-        XCTAssertEqual(fromW, -27.662317276000977 - 48.5062370300293, accuracy: 1e-9)
+        // A boundary inside a token charges the whole token to the continuation ("wer: yes"
+        // starts inside "sw" at 2..<4).
+        let fromW = try OpenAIWire.continuationLogprob(data, continuationLength: 8, textLength: 11)
+        XCTAssertEqual(fromW, -27.662317276000977 - 48.5062370300293 - 21.411516189575195 - 26.34444808959961
+                       - 47.31098175048828 - 36.6164665222168 - 37.04906463623047, accuracy: 1e-9)
         // The first token has no log-probability (nothing before it).
-        XCTAssertThrowsError(try OpenAIWire.continuationLogprob(data, start: 0, end: 1))
+        XCTAssertThrowsError(try OpenAIWire.continuationLogprob(data, continuationLength: 11, textLength: 11))
+    }
+
+    func testContinuationIsFoundFromTheEndWhenOffsetsDrift() throws {
+        // vLLM's shape (hand-written): "×" split over two byte-level tokens, each decoding as
+        // U+FFFD, so the server's offsets run one ahead of the text after it; one generated "!".
+        let data = Data(#"""
+        {"choices":[{"index":0,"text":"a×b Correct!","finish_reason":"length","logprobs":{
+         "tokens":["a","�","�","b"," Correct","!"],"text_offset":[0,1,2,3,4,12],
+         "token_logprobs":[null,-1.0,-2.0,-3.0,-4.5,-0.1],
+         "top_logprobs":[null,{"�":-1.0},{"�":-2.0},{"b":-3.0},{" Correct":-4.5},{"!":-0.1}]}}]}
+        """#.utf8)
+        // " Correct" alone: neither "b" (which the raw offsets would place at 3..<4, inside
+        // 3..<11) nor the generated "!".
+        XCTAssertEqual(try OpenAIWire.continuationLogprob(data, continuationLength: 8, textLength: 11), -4.5, accuracy: 1e-12)
+        XCTAssertTrue(try OpenAIWire.echoIsAligned(data, textLength: 11))
     }
 
     func testScoringAnswerWithoutEchoedLogprobsIsBadResponse() {
         let plain = Data(#"{"choices":[{"text":" x","index":0,"logprobs":null,"finish_reason":"length"}]}"#.utf8)
-        XCTAssertThrowsError(try OpenAIWire.continuationLogprob(plain, start: 0, end: 1)) {
+        XCTAssertThrowsError(try OpenAIWire.continuationLogprob(plain, continuationLength: 1, textLength: 1)) {
             XCTAssertTrue("\($0)".contains("no echoed prompt log-probabilities"), "\($0)")
         }
-        XCTAssertThrowsError(try OpenAIWire.continuationLogprob(Data("<html>".utf8), start: 0, end: 1))
+        XCTAssertThrowsError(try OpenAIWire.continuationLogprob(Data("<html>".utf8), continuationLength: 1, textLength: 1))
     }
 
     func testEchoAlignmentIsCheckedFromTheGeneratedToken() throws {
         // Recorded: llama-cpp-python 0.3.36 scores each echoed token with the distribution after
         // it; its entry for the last prompt token has the generated token ("") as most likely.
-        XCTAssertFalse(try OpenAIWire.echoIsAligned(try fixture("llama-cpp-python-echo-logprobs.json"), promptLength: 11))
+        XCTAssertFalse(try OpenAIWire.echoIsAligned(try fixture("llama-cpp-python-echo-logprobs.json"), textLength: 11))
         // vLLM's shape (hand-written): the greedy generated token "!" at offset 11 is its own
         // entry's most likely token.
         let aligned = Data(#"""
@@ -190,15 +207,15 @@ final class OpenAIWireTests: XCTestCase {
          "token_logprobs":[null,-3.2,-5.1,-0.4],
          "top_logprobs":[null,{":":-3.2,",":-1.1},{" yes":-5.1," no":-2.0},{"!":-0.4}]}}]}
         """#.utf8)
-        XCTAssertTrue(try OpenAIWire.echoIsAligned(aligned, promptLength: 11))
-        XCTAssertEqual(try OpenAIWire.continuationLogprob(aligned, start: 7, end: 11), -5.1, accuracy: 1e-12)
+        XCTAssertTrue(try OpenAIWire.echoIsAligned(aligned, textLength: 11))
+        XCTAssertEqual(try OpenAIWire.continuationLogprob(aligned, continuationLength: 4, textLength: 11), -5.1, accuracy: 1e-12)
         // One token late, the same way: the generated token is not its entry's best.
         let late = Data(#"""
         {"choices":[{"index":0,"text":"Answer: yes!","logprobs":{"text_offset":[0,6,7,11],
          "token_logprobs":[null,-3.2,-5.1,-7.5],"top_logprobs":[null,{":":-3.2},{" yes":-5.1},{"!":-7.5,"?":-0.2}]}}]}
         """#.utf8)
-        XCTAssertFalse(try OpenAIWire.echoIsAligned(late, promptLength: 11))
-        XCTAssertThrowsError(try OpenAIWire.echoIsAligned(Data(#"{"choices":[{"text":"x"}]}"#.utf8), promptLength: 1))
+        XCTAssertFalse(try OpenAIWire.echoIsAligned(late, textLength: 11))
+        XCTAssertThrowsError(try OpenAIWire.echoIsAligned(Data(#"{"choices":[{"text":"x"}]}"#.utf8), textLength: 1))
     }
 
     // MARK: Error bodies
