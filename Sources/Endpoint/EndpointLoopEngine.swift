@@ -57,8 +57,12 @@ public final class EndpointLoopEngine: LoopEngine, @unchecked Sendable {
     private var stats = EndpointStatistics()
     private var busySince: Date?
 
+    /// How this server spells "top-k off" (see `OpenAIWire.generationBody`).
+    private let topKOff: Int
+
     private init(options: EndpointOptions, template: ChatTemplate?, transport: HTTPTransport,
-                 scoringUnavailable: String?) {
+                 scoringUnavailable: String?, topKOff: Int) {
+        self.topKOff = topKOff
         self.options = options
         self.template = template
         self.transport = transport
@@ -91,6 +95,19 @@ public final class EndpointLoopEngine: LoopEngine, @unchecked Sendable {
             transport.invalidate()
             throw EndpointError.badResponse("\(options.baseURL.absoluteString) does not serve '\(options.servedModel)'; it serves: \(served.joined(separator: ", "))")
         }
+        // Older vLLM refuses top_k 0 ("must be -1 (disable), or at least 1"); ask once with one
+        // token, and use -1 where 0 is refused.
+        var topKOff = 0
+        var probe = OpenAIWire.generationBody(model: options.servedModel, prompt: .raw("Hello"), api: options.api,
+                                              sampling: SamplingParameters(temperature: 0, maxTokens: 1), sample: 0)
+        probe["stream"] = false
+        probe["stream_options"] = nil
+        let probeRequest = try OpenAIWire.request(url: options.url(options.api == .chat ? "v1/chat/completions" : "v1/completions"),
+                                                  body: probe, apiKey: options.apiKey, timeout: options.idleTimeout)
+        let (probeStatus, probeData) = try fetch(probeRequest, transport: transport, options: options)
+        if probeStatus == 400 || probeStatus == 422, OpenAIWire.errorSummary(probeData).contains("top_k") {
+            topKOff = -1
+        }
         var unavailable: String? = "the chat API gives no log-probabilities of given continuations"
         if options.api == .completions {
             let prompt = "Stepwise checks whether this server scores text:"
@@ -115,7 +132,8 @@ public final class EndpointLoopEngine: LoopEngine, @unchecked Sendable {
                 }
             }
         }
-        return EndpointLoopEngine(options: options, template: template, transport: transport, scoringUnavailable: unavailable)
+        return EndpointLoopEngine(options: options, template: template, transport: transport, scoringUnavailable: unavailable,
+                                  topKOff: topKOff)
     }
 
     public var summary: String {
@@ -213,7 +231,7 @@ public final class EndpointLoopEngine: LoopEngine, @unchecked Sendable {
                     let wirePrompt: LoopPrompt = api == .completions ? .raw(try render(prompt)) : prompt
                     for s in 0..<n {
                         let body = OpenAIWire.generationBody(model: options.servedModel, prompt: wirePrompt, api: api,
-                                                             sampling: sampling, sample: s)
+                                                             sampling: sampling, sample: s, topKOff: topKOff)
                         let url = options.url(api == .chat ? "v1/chat/completions" : "v1/completions")
                         let http = try OpenAIWire.request(url: url, body: body, apiKey: options.apiKey, timeout: options.idleTimeout)
                         jobs.append(Job(engine: self, inbox: inbox, request: r, part: s, kind: .sample, http: http))

@@ -20,17 +20,18 @@ public enum OpenAIWire {
     /// compute the shared prompt once anyway.
     ///
     /// Sampling values are always sent, never left to the server's defaults (llama.cpp's
-    /// default top-k is 40 and min-p 0.05, where Stepwise's are off). `top_k` 0 means off for
-    /// vLLM, SGLang and llama.cpp alike.
+    /// default top-k is 40 and min-p 0.05, where Stepwise's are off). Top-k off is sent as
+    /// `topKOff`: 0 for llama.cpp and current vLLM, -1 for vLLM before mid-2025, which refuses 0
+    /// (the engine finds out when it connects).
     public static func generationBody(model: String, prompt: LoopPrompt, api: EndpointOptions.API,
-                                      sampling: SamplingParameters, sample: Int) -> [String: Any] {
+                                      sampling: SamplingParameters, sample: Int, topKOff: Int = 0) -> [String: Any] {
         var body: [String: Any] = [
             "model": model,
             "n": 1,
             "stream": true,
             "temperature": sampling.temperature,
             "top_p": sampling.topP,
-            "top_k": sampling.topK,
+            "top_k": sampling.topK > 0 ? sampling.topK : topKOff,
             "min_p": sampling.minP,
             "max_tokens": sampling.maxTokens,
             "seed": wireSeed(sampling.seed &+ UInt64(max(0, sample))),

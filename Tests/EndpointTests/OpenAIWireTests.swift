@@ -47,6 +47,11 @@ final class OpenAIWireTests: XCTestCase {
 
         let completions = OpenAIWire.generationBody(model: "m", prompt: .raw("x"), api: .completions, sampling: sampling, sample: 0)
         XCTAssertEqual(completions["logprobs"] as? Int, 2)
+
+        // Top-k off, for a server that refuses 0.
+        let off = OpenAIWire.generationBody(model: "m", prompt: .raw("x"), api: .completions,
+                                            sampling: SamplingParameters(topK: 0), sample: 0, topKOff: -1)
+        XCTAssertEqual(off["top_k"] as? Int, -1)
     }
 
     func testSeedsGoOutAs31BitNumbers() {
