@@ -12,7 +12,8 @@ enum RunCommand {
         name: "run",
         summary: "sample, verify and refine on a dataset with a local model (journaled, resumable)",
         help: """
-        Usage: stepwise run (--model PATH | --endpoint URL --served-model NAME [--concurrency N] [--chat]) --dataset FILE|builtin:sudoku4|builtin:arith [--format F] [--problems 0..99]
+        Usage: stepwise run (--model PATH | --endpoint URL --served-model NAME [--concurrency N] [--chat])
+                            --dataset FILE|builtin:sudoku4|builtin:arith [--format F] [--problems 0..99]
                             [--samples N] [--rounds R] [--verifiers mc,cot-binary,cot-score,tournament,critique]
                             [--informed] [--refine-with critique] [--both-orders] [--seed S]
                             [--temperature T] [--top-p P] [--max-tokens M] [--prompts DIR]
