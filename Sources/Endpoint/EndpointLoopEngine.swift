@@ -24,6 +24,8 @@ public struct EndpointStatistics: Sendable, Equatable {
     public var retries = 0
     public var generatedTokens = 0
     public var scoredContinuations = 0
+    /// The most requests that were in flight at once (at most the concurrency).
+    public var peakInFlight = 0
     /// Seconds during which at least one `run` was under way.
     public var busySeconds = 0.0
 
@@ -340,6 +342,7 @@ public final class EndpointLoopEngine: LoopEngine, @unchecked Sendable {
             guard job.state == .queued else { continue }
             job.state = .active
             inFlight += 1
+            stats.peakInFlight = max(stats.peakInFlight, inFlight)
             stats.requests += 1
             starting.append(job)
         }

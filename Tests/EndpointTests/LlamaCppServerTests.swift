@@ -40,14 +40,15 @@ final class LlamaCppServerTests: XCTestCase {
     }
 
     /// A running server, or a skip saying why there cannot be one.
-    func startServer() throws -> LlamaCppServer {
+    func startServer(interruptRequests: Bool = false) throws -> LlamaCppServer {
         let python = ProcessInfo.processInfo.environment["STEPWISE_TEST_PYTHON"].flatMap { $0.isEmpty ? nil : $0 } ?? "python3"
         if let why = LlamaCppServer.unavailable(python: python) {
             throw XCTSkip("llama-cpp-python's server is not installed for \(python) (\(why)); install it with "
                           + "`pip install 'llama-cpp-python[server]==0.3.36'` or set STEPWISE_TEST_PYTHON to a Python that has it")
         }
         let server = try LlamaCppServer(python: python, model: Self.model, alias: Self.servedName,
-                                        log: scratch.appendingPathComponent("server-\(servers.count).log"))
+                                        log: scratch.appendingPathComponent("server-\(servers.count).log"),
+                                        interruptRequests: interruptRequests)
         servers.append(server)
         try server.waitUntilServing()
         return server
@@ -279,6 +280,30 @@ final class LlamaCppServerTests: XCTestCase {
         XCTAssertEqual(fresh.count, 1)
         XCTAssertFalse(fresh[0].cancelled)
         XCTAssertEqual(engine.statistics.retries, 0)
+
+        // Five samples through two slots: never more than two in flight.
+        let five = try engine.results([.generate(prompt: .raw("Q: 1+1="), n: 5, sampling: SamplingParameters(seed: 7, maxTokens: 8))])
+        guard case .generated(let list) = five.first else { return XCTFail("\(five)") }
+        XCTAssertEqual(list.map(\.index), [0, 1, 2, 3, 4])
+        XCTAssertFalse(list.contains(where: \.cancelled))
+        XCTAssertEqual(engine.statistics.peakInFlight, 2)
+    }
+
+    /// llama-cpp-python started without `--interrupt_requests False` drops the connection of
+    /// the stream under way whenever another request arrives: a real dropped connection, which
+    /// the engine retries until every sample is whole.
+    func testStreamsTheServerDropsAreRetried() throws {
+        let server = try startServer(interruptRequests: true)
+        let url = try XCTUnwrap(URL(string: server.url))
+        let engine = try EndpointLoopEngine.connect(EndpointOptions(baseURL: url, servedModel: Self.servedName, concurrency: 2))
+        let sampling = SamplingParameters(temperature: 0, seed: 3, maxTokens: 120)
+        let results = try engine.results([.generate(prompt: .raw("Q: 7+8="), n: 2, sampling: sampling)])
+        guard case .generated(let samples) = results.first else { return XCTFail("\(results)") }
+        XCTAssertEqual(samples.count, 2)
+        XCTAssertFalse(samples.contains(where: \.cancelled))
+        XCTAssertGreaterThanOrEqual(engine.statistics.retries, 1, "the first stream was cut when the second request arrived")
+        // Greedy with the same prompt: the retried sample is the same text as the one never cut.
+        XCTAssertEqual(samples[0].text, samples[1].text)
     }
 
     final class Box: @unchecked Sendable {
@@ -309,7 +334,7 @@ final class LlamaCppServer: @unchecked Sendable {
         return "import llama_cpp.server failed: " + (lines.last.map(String.init) ?? "exit \(p.terminationStatus)")
     }
 
-    init(python: String, model: String, alias: String, log: URL) throws {
+    init(python: String, model: String, alias: String, log: URL, interruptRequests: Bool = false) throws {
         port = try Self.freePort()
         logURL = log
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
@@ -319,7 +344,7 @@ final class LlamaCppServer: @unchecked Sendable {
         // another request arrives, which bounded concurrency does all the time.
         process.arguments = [python, "-m", "llama_cpp.server", "--model", model, "--model_alias", alias,
                              "--host", "127.0.0.1", "--port", String(port), "--n_ctx", "256",
-                             "--interrupt_requests", "False", "--verbose", "False"]
+                             "--interrupt_requests", interruptRequests ? "True" : "False", "--verbose", "False"]
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
