@@ -72,8 +72,8 @@ enum EndpointArguments {
         }
         if let e = engine as? EndpointLoopEngine {
             let s = e.statistics
-            return String(format: "endpoint: %d requests (%d retried), %d generated tokens, %d continuations scored; %.1f s busy (%.1f tokens/s)",
-                          s.requests, s.retries, s.generatedTokens, s.scoredContinuations, s.busySeconds,
+            return String(format: "endpoint: %d requests (%d retried, at most %d at once), %d generated tokens, %d continuations scored; %.1f s busy (%.1f tokens/s)",
+                          s.requests, s.retries, s.peakInFlight, s.generatedTokens, s.scoredContinuations, s.busySeconds,
                           s.generatedTokensPerSecond)
         }
         return nil

@@ -96,7 +96,7 @@ final class LlamaCppServerTests: XCTestCase {
         XCTAssertTrue(console.capturedOut.contains("model: tiny-llama at \(server.url) (/v1/completions)"), console.capturedOut)
         XCTAssertTrue(console.capturedOut.contains("Stepwise report"), console.capturedOut)
         // Per problem and round: 2 samples, 2 cot-binary, 2 cot-score, 2 critiques.
-        XCTAssertTrue(console.capturedOut.contains("endpoint: 32 requests (0 retried)"), console.capturedOut)
+        XCTAssertTrue(console.capturedOut.contains("endpoint: 32 requests (0 retried, at most 4 at once)"), console.capturedOut)
 
         let text = try String(contentsOf: out, encoding: .utf8)
         XCTAssertFalse(text.contains(secret), "the API key must not reach the journal")
