@@ -40,14 +40,22 @@ class TmuxTestCase: XCTestCase {
     /// screen). Returns the screen that showed it.
     @discardableResult
     func waitFor(_ text: String, timeout: TimeInterval = 10, file: StaticString = #filePath, line: UInt = #line) throws -> String {
+        try waitUntil("'\(text)'", timeout: timeout, file: file, line: line) { $0.contains(text) }
+    }
+
+    /// Waits until the screen satisfies `condition` (or fails after `timeout` seconds, showing
+    /// the screen). Returns the screen that did.
+    @discardableResult
+    func waitUntil(_ what: String, timeout: TimeInterval = 10, file: StaticString = #filePath, line: UInt = #line,
+                   _ condition: (String) -> Bool) throws -> String {
         let deadline = Date().addingTimeInterval(timeout)
         var last = ""
         while Date() < deadline {
             last = try screen()
-            if last.contains(text) { return last }
+            if condition(last) { return last }
             usleep(50_000)
         }
-        XCTFail("screen never showed '\(text)'; it shows:\n\(last)", file: file, line: line)
+        XCTFail("screen never showed \(what); it shows:\n\(last)", file: file, line: line)
         throw XCTSkip("stopping after the failure above")
     }
 
