@@ -46,6 +46,26 @@ final class LiveRunEndToEndTests: TmuxTestCase {
         }
     }
 
+    /// `stepwise tui` running the loop live on the first two builtin:arith problems.
+    static func arguments(journal: URL, prompts: URL) -> [String] {
+        ["tui", "--model", model.path, "--dataset", "builtin:arith", "--problems", "0..1",
+         "--samples", String(samples), "--rounds", "1", "--verifiers", "critique", "--max-tokens", "40",
+         // Raw prompts: the fixture's chat template would make refinement a conversation longer
+         // than its context.
+         "--template", "raw", "--threads", "1", "--prompts", prompts.path, "--out", journal.path]
+    }
+
+    /// The exit status the wrapping shell wrote (waits for it a while).
+    func exitStatus(_ statusFile: URL) -> String {
+        let deadline = Date().addingTimeInterval(30)
+        var exit = ""
+        while Date() < deadline && exit.isEmpty {
+            exit = ((try? String(contentsOf: statusFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+            if exit.isEmpty { usleep(50_000) }
+        }
+        return exit
+    }
+
     /// Waits until the journal on disk satisfies `condition`; returns what it read.
     @discardableResult
     func waitForJournal(_ url: URL, _ what: String, timeout: TimeInterval = slow,
@@ -78,13 +98,8 @@ final class LiveRunEndToEndTests: TmuxTestCase {
         let set = ArithTask.builtinSet(split: .test, count: 2).problems
         let (p0, p1) = (set[0], set[1])
 
-        try start(stepwise, arguments: [
-            "tui", "--model", Self.model.path, "--dataset", "builtin:arith", "--problems", "0..1",
-            "--samples", String(Self.samples), "--rounds", "1", "--verifiers", "critique", "--max-tokens", "40",
-            // Raw prompts: the fixture's chat template would make refinement a conversation
-            // longer than its context.
-            "--template", "raw", "--threads", "1", "--prompts", prompts.path, "--out", journal.path,
-        ], environment: "LANG=C.UTF-8 LC_ALL=C.UTF-8", statusFile: statusFile)
+        try start(stepwise, arguments: Self.arguments(journal: journal, prompts: prompts),
+                  environment: "LANG=C.UTF-8 LC_ALL=C.UTF-8", statusFile: statusFile)
         defer { _ = try? tmux(["kill-server"]) }
         try record(to: terminalOutput)
 
@@ -181,13 +196,7 @@ final class LiveRunEndToEndTests: TmuxTestCase {
         // 6. q: a clean exit.
         try send("q")
         try waitForExit(timeout: Self.slow)
-        let deadline = Date().addingTimeInterval(30)
-        var exit = ""
-        while Date() < deadline && exit.isEmpty {
-            exit = ((try? String(contentsOf: statusFile, encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
-            if exit.isEmpty { usleep(50_000) }
-        }
-        XCTAssertEqual(exit, "0", "the workbench should exit with status 0")
+        XCTAssertEqual(exitStatus(statusFile), "0", "the workbench should exit with status 0")
 
         // The journal: whole, with the engine's events for both problems…
         contents = try JournalReader.read(journal)
@@ -277,6 +286,36 @@ final class LiveRunEndToEndTests: TmuxTestCase {
             }
         }
         return String(decoding: out, as: UTF8.self)
+    }
+
+    /// `q` while the engine is paused with a run queued: the workbench exits at once with
+    /// status 0 (the waiting loop is let go, not left hanging), and the journal is whole.
+    func testQuitWhilePausedWithWorkQueued() throws {
+        let stepwise = try prerequisites()
+        let dir = try Paths.temporaryDirectory("live-quit")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let prompts = dir.appendingPathComponent("prompts")
+        try Self.writePrompts(to: prompts)
+        let journal = dir.appendingPathComponent("live.jsonl")
+        let statusFile = dir.appendingPathComponent("status")
+        let p0 = "arith-test-0"
+        try start(stepwise, arguments: Self.arguments(journal: journal, prompts: prompts),
+                  environment: "LANG=C.UTF-8 LC_ALL=C.UTF-8", statusFile: statusFile)
+        defer { _ = try? tmux(["kill-server"]) }
+        try waitFor("(in-process) │ idle", timeout: Self.slow)
+        try send("Space")
+        try waitFor("│ paused", timeout: Self.slow)
+        try send("R")
+        try waitForJournal(journal, "round 0 of \(p0) started") { ($0.rounds[p0]?.started ?? -1) >= 0 }
+        try send("q")
+        try waitForExit(timeout: 30)
+        XCTAssertEqual(exitStatus(statusFile), "0", "the workbench should exit with status 0")
+        let contents = try JournalReader.read(journal)
+        XCTAssertFalse(contents.hasTornTail)
+        XCTAssertEqual(contents.warnings, [])
+        let state = SessionState(contents)
+        XCTAssertEqual(state.solutions(of: p0).count, 0, "the paused engine wrote samples")
+        XCTAssertEqual(state.rounds[p0]?.finished, -1)
     }
 
     /// The N of every "writing… N chars" (a sample row while its tokens arrive) in terminal output.
