@@ -5,71 +5,88 @@ import XCTest
 /// (llama with Llama-3 rope scaling and adjacent-pair RoPE, qwen2 with q/k/v bias, qwen3 with
 /// q/k norm and an explicit head_dim) and every weight type.
 ///
-/// Tolerances, max |Δlogit| over every prompt position and every decode step (the logits have a
-/// standard deviation of about 10). Measured on this machine in brackets.
+/// Every check runs at every SIMD level this machine has (scalar, AVX2, AVX-VNNI, AVX-512,
+/// AVX-512 VNNI), on a model loaded at that level, so it holds wherever the suite runs.
+///
+/// Tolerances on |Δlogit| per row (prompt position or decode step; the logits have a standard
+/// deviation of about 10), measured on this machine in brackets (best level / worst level):
 /// - F32 GGUF, HF F32, HF BF16: 1e-3 [≤ 7e-5] — the same arithmetic up to summation order.
-/// - F16: 0.05 [≤ 0.025] — llama.cpp rounds activations to F16 for F16 weights; we keep F32
-///   (llama.cpp's own decode and prompt pass differ by up to 0.014 here).
-/// - Q8_0: 0.05 [≤ 0.018], Q4_K (Q4_K_M, with Q6_K tensors): 0.1 [≤ 0.055]; and at least 90% of
-///   all rows within 1e-3 [all but one row ≤ 6.1e-5]. Activations are quantized to 8 bits
-///   exactly as ggml-cpu does (Q8_0 blocks with FP16 scales; Q8_K for K-quant weights), so the
-///   only differences are summation order — except where an activation sits within a few ulps of
-///   a rounding tie: then the two implementations round it differently and that row moves by up
-///   to ~0.7 in these random models (one flip each in llama-q8_0 position 23 and qwen3-q4_k
-///   position 6). llama.cpp disagrees with itself the same way (its one-row and many-row Q4_K
-///   matmuls sum in different orders), so scripts/engine-fixtures keeps only Q4_K weights on
-///   which its decode and its prompt pass agree within 1e-3. A wrong block layout, scale or
+/// - F16: 0.05 [≤ 0.025] — llama.cpp rounds activations to F16 for F16 weights; we keep F32.
+/// - Q8_0, Q4_K (Q4_K_M, with Q6_K tensors): 1e-3 plus the row's reference spread [all rows
+///   within it but one / all but 6 of 65]. Activations are quantized to 8 bits exactly as
+///   ggml-cpu does (Q8_0 blocks with FP16 scales, Q8_K for K-quant weights;
+///   KernelActivationQuantTests checks the bytes), so rows agree to float precision — except
+///   after an activation that sits within an ulp or so of a rounding tie: two implementations that
+///   sum in different orders round it differently, and in these small random models one such
+///   flip moves a row's logits by up to ~0.9 (and later rows too, through the KV cache). Which
+///   ties flip depends on summation order, so on the SIMD level; llama.cpp's own decode and
+///   prompt pass disagree the same way. The fixture script measures which rows hinge on a tie
+///   (the golden's `logit_spread`: how far llama.cpp's logits move when its activations are
+///   nudged by about an ulp) and keeps only Q4_K weights on which llama.cpp's decode and prompt
+///   pass agree. Q8_0 snaps such nudges away (its FP16 block scales), so its spread misses ties
+///   that our float sums reach: up to a quarter of a quantized fixture's rows may exceed 1e-3 +
+///   spread, by at most 1.0 [1 row, 0.018 / 6 rows, 0.455]. A wrong block layout, scale or
 ///   rotation moves every row, by 1 and more.
 ///
-/// Greedy: at every decode step where the reference's top-2 margin exceeds twice our measured
-/// difference there (so the difference cannot reorder them), our argmax after the reference's
-/// prefix is the reference's token; and the engine's free-running greedy continuation is
-/// token-identical up to the first step where the reference is that close to a tie — which must
-/// be at least 32 tokens in.
+/// Every check runs at every SIMD level this machine has (scalar, AVX2, AVX-VNNI, AVX-512,
+/// AVX-512 VNNI) on a model loaded at that level, so it holds wherever the suite runs.
+///
+/// Greedy: our argmax after the reference's prefix is the reference's token at every step where
+/// the reference's top-2 margin exceeds twice our difference there, and the engine's
+/// free-running greedy continuation is the reference's, all 40 tokens. (The Q4_K fixtures keep
+/// only weights whose greedy tokens survive the nudges above.)
 final class GoldenOutputTests: XCTestCase {
     static let tolerance: [String: Float] = [
         "f32": 1e-3, "hf-f32": 1e-3, "hf-bf16": 1e-3,
-        "f16": 0.05, "q8_0": 0.05, "q4_k": 0.1,
+        "f16": 0.05, "q8_0": 1e-3, "q4_k": 1e-3,
     ]
-    /// Types whose activations are quantized (see above): most rows must agree this closely.
-    static let typicalTolerance: [String: Float] = ["q8_0": 1e-3, "q4_k": 1e-3]
-    static let typicalShare = 0.9
+    /// Quantized activations (see above): rounding flips the reference's spread does not show
+    /// may move up to this share of rows by up to `flipBound`.
+    static let unexplainedFlipShare: [String: Double] = ["q8_0": 0.25, "q4_k": 0.25]
+    static let flipBound: Float = 1.0
 
     private func check(_ arch: String, _ kind: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let name = "\(arch)-\(kind)"
         let golden = try Fixtures.golden(name)
-        let model = try Fixtures.model(name)
         let tolerance = try XCTUnwrap(Self.tolerance[kind])
-        XCTAssertGreaterThanOrEqual(golden.greedy_ids.count, 32)
+        XCTAssertEqual(golden.greedy_ids.count, 40)
+        try KernelFixtures.atEveryLevel { level in
+            let model = try LoadedModel.load(path: Fixtures.modelPath(name), options: ModelLoadOptions(threads: 2))
+            try check(name, kind, golden, model, tolerance, level: "\(level)", file: file, line: line)
+        }
+    }
 
+    private func check(_ name: String, _ kind: String, _ golden: Fixtures.Golden, _ model: LoadedModel, _ tolerance: Float,
+                       level: String, file: StaticString, line: UInt) throws {
+        let label = "\(name) [\(level)]"
         // 1. Logits at every prompt position, and at every step of decoding the golden greedy
         //    tokens one at a time (the KV cache path).
         let direct = try DirectRun(model: model, prompt: golden.prompt_ids, feed: Array(golden.greedy_ids.dropLast()))
-        let promptDiff = maxAbsDifference(direct.promptLogits, golden.logits)
-        let stepDiffs = rowMaxAbsDifferences(direct.stepLogits, golden.greedy_logits)
-        let stepDiff = maxAbsDifference(direct.stepLogits, golden.greedy_logits)
-        let rows = rowMaxAbsDifferences(direct.promptLogits, golden.logits) + stepDiffs
-        let typical = Self.typicalTolerance[kind] ?? tolerance
-        let typicalRows = rows.filter { $0 <= typical }.count
-        print("golden \(name): max |Δlogit| prompt \(promptDiff.value) (position \(promptDiff.row)), decode \(stepDiff.value) (step \(stepDiff.row)); tolerance \(tolerance); \(typicalRows)/\(rows.count) rows within \(typical)")
         XCTAssertEqual(direct.promptLogits.count, golden.logits.count, file: file, line: line)
         XCTAssertEqual(direct.stepLogits.count, golden.greedy_logits.count, file: file, line: line)
-        XCTAssertLessThanOrEqual(promptDiff.value, tolerance, "\(name) prompt logits, position \(promptDiff.row)", file: file, line: line)
-        XCTAssertLessThanOrEqual(stepDiff.value, tolerance, "\(name) decode logits, step \(stepDiff.row)", file: file, line: line)
-        XCTAssertGreaterThanOrEqual(Double(typicalRows), Self.typicalShare * Double(rows.count),
-                                    "\(name): only \(typicalRows) of \(rows.count) rows within \(typical) (isolated rounding flips are expected, not many)",
-                                    file: file, line: line)
+        let stepDiffs = rowMaxAbsDifferences(direct.stepLogits, golden.greedy_logits)
+        let diffs = rowMaxAbsDifferences(direct.promptLogits, golden.logits) + stepDiffs
+        let spread = (golden.logit_spread ?? Array(repeating: 0, count: golden.logits.count))
+            + (golden.greedy_logit_spread ?? Array(repeating: 0, count: golden.greedy_logits.count))
+        XCTAssertEqual(spread.count, diffs.count, file: file, line: line)
+        func rowName(_ i: Int) -> String { i < golden.logits.count ? "position \(i)" : "step \(i - golden.logits.count)" }
+        let beyond = diffs.indices.filter { diffs[$0] > tolerance + spread[$0] }
+        let worst = diffs.indices.max { diffs[$0] < diffs[$1] } ?? 0
+        print("golden \(label): max |Δlogit| \(diffs[worst]) (\(rowName(worst)), reference spread there \(spread[worst])); rows beyond \(tolerance) + spread: \(beyond.map { "\(rowName($0)) \(diffs[$0])" })")
+        let allowedFlips = Int((Self.unexplainedFlipShare[kind] ?? 0) * Double(diffs.count))
+        XCTAssertLessThanOrEqual(beyond.count, allowedFlips, "\(label): rows beyond \(tolerance) + the reference's spread: \(beyond.map(rowName))",
+                                 file: file, line: line)
+        for i in beyond {
+            XCTAssertLessThanOrEqual(diffs[i], Self.flipBound, "\(label) \(rowName(i))", file: file, line: line)
+        }
 
         // 2. Teacher-forced greedy choices wherever the reference is decisive: its top-2 margin
-        //    exceeds twice our difference at that step (at least twice the typical tolerance).
-        let margins = golden.greedy_logits.map { row -> Float in
-            let sorted = row.sorted(by: >)
-            return sorted[0] - sorted[1]
-        }
-        let decisiveSteps = zip(margins, stepDiffs).map { $0 > 2 * max($1, typical) }
-        for (step, logits) in direct.stepLogits.enumerated() where decisiveSteps[step] {
+        //    exceeds twice our difference at that step.
+        for (step, logits) in direct.stepLogits.enumerated() {
+            let sorted = golden.greedy_logits[step].sorted(by: >)
+            guard sorted[0] - sorted[1] > 2 * stepDiffs[step] else { continue }
             let ours = logits.withUnsafeBufferPointer { Sampler.argmax($0) }
-            XCTAssertEqual(Int32(ours), golden.greedy_ids[step], "\(name) greedy step \(step)", file: file, line: line)
+            XCTAssertEqual(Int32(ours), golden.greedy_ids[step], "\(label) greedy step \(step)", file: file, line: line)
         }
 
         // 3. The free-running greedy continuation through the engine.
@@ -85,12 +102,10 @@ final class GoldenOutputTests: XCTestCase {
             return nil
         }
         XCTAssertEqual(results.count, 1, file: file, line: line)
-        let decisive = decisiveSteps.firstIndex(of: false) ?? decisiveSteps.count
-        print("golden \(name): free-running greedy compared for \(decisive) of \(golden.greedy_ids.count) tokens")
-        XCTAssertGreaterThanOrEqual(decisive, 32, "\(name): the reference has a near-tie at step \(decisive)", file: file, line: line)
-        XCTAssertEqual(results.first.map { Array($0.tokens.prefix(decisive)) }, Array(golden.greedy_ids.prefix(decisive)),
-                       "\(name) greedy continuation", file: file, line: line)
-        XCTAssertEqual(results.first?.tokens.count, golden.greedy_ids.count, file: file, line: line)
+        let tokens = results.first?.tokens ?? []
+        let agreeing = zip(tokens, golden.greedy_ids).prefix { $0 == $1 }.count
+        print("golden \(label): free-running greedy agrees for \(agreeing) of \(golden.greedy_ids.count) tokens")
+        XCTAssertEqual(tokens, golden.greedy_ids, "\(label) greedy continuation (agrees for \(agreeing) tokens)", file: file, line: line)
     }
 
     func testLlamaF32() throws { try check("llama", "f32") }

@@ -28,6 +28,11 @@ enum Fixtures {
         var greedy_min_margin: Double
         var logits: [[Float]]
         var greedy_logits: [[Float]]
+        /// llama.cpp goldens: per prompt position / greedy step, how far the reference's own
+        /// runs with activations nudged by about an ulp move these logits (rows that hinge on a
+        /// rounding tie); see scripts/engine-fixtures.
+        var logit_spread: [Float]?
+        var greedy_logit_spread: [Float]?
     }
 
     static func golden(_ name: String) throws -> Golden {
