@@ -62,8 +62,9 @@ public final class EndpointLoopEngine: LoopEngine, @unchecked Sendable {
     /// How this server spells "top-k off" (see `OpenAIWire.generationBody`).
     private let topKOff: Int
 
-    private init(options: EndpointOptions, template: ChatTemplate?, transport: HTTPTransport,
-                 scoringUnavailable: String?, topKOff: Int) {
+    /// Use `connect`, which probes the server; this takes the probe's findings as given.
+    init(options: EndpointOptions, template: ChatTemplate?, transport: HTTPTransport,
+         scoringUnavailable: String?, topKOff: Int) {
         self.topKOff = topKOff
         self.options = options
         self.template = template

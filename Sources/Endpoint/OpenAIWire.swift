@@ -213,8 +213,10 @@ public enum OpenAIWire {
     ///
     /// The servers count `text_offset` by their own token strings, which drift from the text
     /// when a multi-byte character is split over tokens (each piece decodes as U+FFFD). So
-    /// positions are found from the end: the generated tokens are the last entries, as long as
-    /// the generated text, and the echoed text ends where they begin.
+    /// positions are found from the end: the echoed text ends where the generated entries
+    /// begin. Those are the entries past `usage.prompt_tokens` (vLLM lists them after the
+    /// prompt's; llama-cpp-python lists none), else the last entries whose token strings spell
+    /// the end of the generated text.
     static func echo(_ data: Data, textLength: Int) throws -> Echo {
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw EndpointError.badResponse("scoring answer is not a JSON object: \(excerpt(String(decoding: data, as: UTF8.self)))")
@@ -235,19 +237,30 @@ public enum OpenAIWire {
             for (k, v) in entry as? [String: Any] ?? [:] { if let x = number(v) { d[k] = x } }
             return d
         }
-        let generatedLength = max(0, ((choice["text"] as? String) ?? "").unicodeScalars.count - textLength)
-        guard let tokens = logprobs["tokens"] as? [String], tokens.count == offsets.count else {
-            // No token strings: trust the offsets as they are.
-            let from = offsets.firstIndex { $0 >= textLength } ?? offsets.count
-            return Echo(offsets: offsets, values: values, tops: tops, generatedFrom: from, echoEnd: textLength)
+        let text = (choice["text"] as? String) ?? ""
+        let generated = String(String.UnicodeScalarView(text.unicodeScalars.dropFirst(textLength)))
+        let tokens = (logprobs["tokens"] as? [String]).flatMap { $0.count == offsets.count ? $0 : nil }
+        var from: Int
+        if let promptTokens = (object["usage"] as? [String: Any])?["prompt_tokens"] as? Int, promptTokens <= offsets.count {
+            from = promptTokens
+        } else if let tokens {
+            from = offsets.count
+            var tail = ""
+            while from > 0 && tail.unicodeScalars.count < generated.unicodeScalars.count
+                    && generated.hasSuffix(tokens[from - 1] + tail) {
+                from -= 1
+                tail = tokens[from] + tail
+            }
+        } else {
+            // Neither: trust the offsets as they are.
+            from = offsets.firstIndex { $0 >= textLength } ?? offsets.count
         }
-        var from = offsets.count
-        var consumed = 0
-        while from > 0 && consumed < generatedLength {
-            from -= 1
-            consumed += tokens[from].unicodeScalars.count
+        let echoEnd: Int
+        if let tokens, from > 0 {
+            echoEnd = offsets[from - 1] + tokens[from - 1].unicodeScalars.count
+        } else {
+            echoEnd = from < offsets.count ? offsets[from] : textLength
         }
-        let echoEnd = from > 0 ? offsets[from - 1] + tokens[from - 1].unicodeScalars.count : 0
         return Echo(offsets: offsets, values: values, tops: tops, generatedFrom: from, echoEnd: echoEnd)
     }
 

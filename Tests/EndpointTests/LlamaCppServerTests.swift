@@ -289,6 +289,53 @@ final class LlamaCppServerTests: XCTestCase {
         XCTAssertEqual(engine.statistics.peakInFlight, 2)
     }
 
+    /// The scoring requests themselves (echo, non-streamed, several continuations in order),
+    /// on an engine told to trust the server's echo: the values must be exactly what the server
+    /// answers for prompt + continuation (llama-cpp-python's are one token late, which is why
+    /// `connect` refuses them; the plumbing is the same for a server whose values are right).
+    func testScoringRequestsSumTheEchoedContinuationTokens() throws {
+        let server = try startServer()
+        let url = try XCTUnwrap(URL(string: server.url))
+        let options = EndpointOptions(baseURL: url, servedModel: Self.servedName, concurrency: 2)
+        let engine = EndpointLoopEngine(options: options, template: nil, transport: HTTPTransport(maxConnections: 2),
+                                        scoringUnavailable: nil, topKOff: 0)
+        let prompt = "Is 2 + 2 = 4? Answer:"
+        let continuations = [" Correct", " Incorrect", " yes"]
+        let results = try engine.results([.score(prompt: .raw(prompt), continuations: continuations)])
+        guard case .scored(let values) = results.first else { return XCTFail("\(results)") }
+        XCTAssertEqual(values.count, 3)
+        for (c, value) in zip(continuations, values) {
+            // The same request made by hand, summed over the continuation's own offsets.
+            var request = URLRequest(url: url.appendingPathComponent("v1/completions"))
+            request.httpMethod = "POST"
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            request.httpBody = try JSONSerialization.data(withJSONObject: OpenAIWire.scoringBody(model: Self.servedName, text: prompt + c))
+            let data = try XCTUnwrap(Self.send(request))
+            let object = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            let logprobs = try XCTUnwrap(((object["choices"] as? [[String: Any]])?.first?["logprobs"]) as? [String: Any])
+            let offsets = try XCTUnwrap(logprobs["text_offset"] as? [Int])
+            let lps = try XCTUnwrap(logprobs["token_logprobs"] as? [Any])
+            let expected = zip(offsets, lps).filter { $0.0 >= prompt.count && $0.0 < (prompt + c).count }
+                .compactMap { $0.1 as? Double }.reduce(0, +)
+            XCTAssertEqual(value, expected, accuracy: 1e-9, c)
+            XCTAssertLessThan(value, 0, c)
+        }
+        XCTAssertEqual(engine.statistics.scoredContinuations, 3)
+    }
+
+    static func send(_ request: URLRequest) -> Data? {
+        let done = DispatchSemaphore(value: 0)
+        let box = DataBox()
+        URLSession.shared.dataTask(with: request) { data, _, _ in
+            box.data = data
+            done.signal()
+        }.resume()
+        _ = done.wait(timeout: .now() + 60)
+        return box.data
+    }
+
+    final class DataBox: @unchecked Sendable { var data: Data? }
+
     /// llama-cpp-python started without `--interrupt_requests False` drops the connection of
     /// the stream under way whenever another request arrives: a real dropped connection, which
     /// the engine retries until every sample is whole.

@@ -190,6 +190,15 @@ final class OpenAIWireTests: XCTestCase {
         // 3..<11) nor the generated "!".
         XCTAssertEqual(try OpenAIWire.continuationLogprob(data, continuationLength: 8, textLength: 11), -4.5, accuracy: 1e-12)
         XCTAssertTrue(try OpenAIWire.echoIsAligned(data, textLength: 11))
+        // With usage, as vLLM sends it: five prompt tokens, then the generated one.
+        let withUsage = Data(String(decoding: data, as: UTF8.self)
+            .replacingOccurrences(of: #"}}]}"#, with: #"}}],"usage":{"prompt_tokens":5,"completion_tokens":1,"total_tokens":6}}"#).utf8)
+        XCTAssertEqual(try OpenAIWire.continuationLogprob(withUsage, continuationLength: 8, textLength: 11), -4.5, accuracy: 1e-12)
+        // llama-cpp-python lists no entry for the generated token (recorded: 9 prompt tokens, 9
+        // entries, generated text ""), so nothing is taken off the end.
+        let recorded = try fixture("llama-cpp-python-echo-logprobs.json")
+        XCTAssertEqual(try OpenAIWire.continuationLogprob(recorded, continuationLength: 1, textLength: 11), -37.04906463623047,
+                       accuracy: 1e-9)
     }
 
     func testScoringAnswerWithoutEchoedLogprobsIsBadResponse() {
