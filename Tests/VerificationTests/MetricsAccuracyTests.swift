@@ -83,6 +83,24 @@ final class MetricsAccuracyTests: MetricsTestCase {
         XCTAssertEqual(r[2].meanScores.first?.scored, 1)
         // r1b w → r2b c fixed; r1a → r2a unknown
         XCTAssertEqual([r[2].withParent, r[2].fixed, r[2].broken, r[2].unknownPairs], [2, 1, 0, 1])
+        // After each round, every first attempt as it stands: after 2, p1 {r2a unknown, r2b c}
+        // → 1/1, p2 {r1c w, r1d c} (no round-2 rewrites) → 1/2; mean 0.75.
+        assertClose(r[0].accuracyAfter, 0.5)
+        assertClose(r[1].accuracyAfter, 0.5)
+        assertClose(r[2].accuracyAfter, 0.75)
+    }
+
+    func testAccuracyAfterARoundCountsAcceptedAttemptsAsTheyStood() {
+        // a0 right and accepted (no rewrite); b0 wrong → b1 right; c0 wrong → c1 wrong.
+        var input = MetricsInput(problems: [problem("p")])
+        input.solutions = [solution("a0", "p", true), solution("b0", "p", false), solution("c0", "p", false),
+                           solution("b1", "p", true, round: 1, parent: "b0", origin: .refined),
+                           solution("c1", "p", false, round: 1, parent: "c0", origin: .refined)]
+        let r = Metrics.report(input).rounds
+        assertClose(r[0].accuracy, 1.0 / 3)
+        assertClose(r[1].accuracy, 0.5, "the rewrites alone")
+        assertClose(r[1].accuracyAfter, 2.0 / 3, "a0 as it stood, b1, c1")
+        XCTAssertTrue(Metrics.report(input).renderTable().contains("acc. after"))
     }
 
     func testAccuracyOfAChosenRound() {

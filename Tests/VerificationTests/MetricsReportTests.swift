@@ -79,8 +79,9 @@ final class MetricsReportTests: MetricsTestCase {
         XCTAssertTrue(table.contains("  - mc/blind τ=0.5: 1 problem kept nothing; excluded"))
         XCTAssertTrue(table.contains("  - round 0: 1 solution of unknown correctness excluded"))
         XCTAssertTrue(table.contains("1 critique of an unknown solution ignored; 0 replaced by a later critique"), table)
-        // the refinement round shows its fix (s3 wrong → r1 right) and no scores
-        XCTAssertTrue(lines.contains("  1             1        1     1.000              –                      –            1      1       0             0             0"), table)
+        // the refinement round shows its fix (s3 wrong → r1 right) and no scores; after it, p1's
+        // four attempts stand at 3/4 right instead of 2/4, so the mean over 5 problems gains 0.05
+        XCTAssertTrue(lines.contains("  1             1        1     1.000              –                      –       0.717            1      1       0             0             0"), table)
     }
 
     func testNumberFormatting() {

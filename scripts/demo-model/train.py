@@ -114,7 +114,7 @@ def save_folder(model, tok, out, max_len):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--data", required=True)
+    ap.add_argument("--data", help="training examples from `stepwise arith-data` (not needed with --export-only)")
     ap.add_argument("--out", required=True)
     ap.add_argument("--work", default="/tmp/stepwise-demo-train")
     ap.add_argument("--minutes", type=float, default=110)
@@ -132,6 +132,8 @@ def main():
     # barrier whenever one is preempted; a single thread keeps its core busy.
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--export-only", action="store_true",
+                    help="write the Hugging Face folder from the last checkpoint in --work and stop")
     args = ap.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -139,14 +141,14 @@ def main():
     torch.manual_seed(args.seed)
     rng = random.Random(args.seed)
     os.makedirs(args.work, exist_ok=True)
-    examples = load_examples(args.data)
     tok_path = os.path.join(args.work, "tokenizer.json")
-    if args.resume and os.path.exists(tok_path):
+    examples = [] if args.export_only else load_examples(args.data)
+    if (args.resume or args.export_only) and os.path.exists(tok_path):
         tok = Tokenizer.from_file(tok_path)
     else:
         tok = train_tokenizer(examples, args.vocab)
         tok.save(tok_path)
-    data = encode(tok, examples, args.max_len)
+    data = encode(tok, examples, args.max_len) if examples else []
     print(f"{len(data)} examples, vocab {tok.get_vocab_size()}", flush=True)
 
     config = LlamaConfig(vocab_size=tok.get_vocab_size(), hidden_size=args.hidden, intermediate_size=args.ffn,
@@ -159,12 +161,17 @@ def main():
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, betas=(0.9, 0.95), weight_decay=0.05)
     step, log = 0, []
     ckpt = os.path.join(args.work, "checkpoint.pt")
-    if args.resume and os.path.exists(ckpt):
+    if (args.resume or args.export_only) and os.path.exists(ckpt):
         state = torch.load(ckpt)
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step, log = state["step"], state["log"]
     print(f"{sum(p.numel() for p in model.parameters()) / 1e6:.2f}M parameters", flush=True)
+    if args.export_only:
+        model.eval()
+        save_folder(model, tok, args.out, args.max_len)
+        print(f"saved {args.out} from the checkpoint at step {step}", flush=True)
+        return
 
     # The schedule follows the clock, not a step count: the machine is shared, so how many steps
     # fit in the budget is not known in advance. Linear warm-up, then cosine down to a tenth.

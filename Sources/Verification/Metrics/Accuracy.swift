@@ -70,6 +70,25 @@ extension Metrics {
     /// did to the parents of this round's solutions.
     static func rounds(_ index: Index) -> [Report.RoundFigures] {
         let roundNumbers = Set(index.solutions.map(\.round)).sorted()
+        // Each solution's first attempt (following parents back to round 0), and each first
+        // attempt's versions by round, for the accuracy after each round.
+        func root(_ s: Solution) -> Solution? {
+            var current = s
+            var seen: Set<String> = [s.id]
+            while let pid = current.parentID {
+                guard let parent = index.solutionByID[pid], seen.insert(pid).inserted else { return nil }
+                current = parent
+            }
+            return current.round == 0 ? current : nil
+        }
+        var versions: [String: [Solution]] = [:]
+        for s in index.solutions {
+            if let r = root(s) { versions[r.id, default: []].append(s) }
+        }
+        func after(_ round: Int) -> Double? {
+            let latest = versions.values.compactMap { v in v.filter { $0.round <= round }.max { $0.round < $1.round } }
+            return Tally.meanFraction(Tally.byProblem(latest).tallies)
+        }
         return roundNumbers.map { round in
             let samples = index.samples(round: round)
             let (tallies, unknown) = Tally.byProblem(samples)
@@ -92,7 +111,7 @@ extension Metrics {
             }
             return .init(round: round, problems: tallies.count,
                          samples: tallies.values.reduce(0) { $0 + $1.samples },
-                         unknownCorrectness: unknown, accuracy: Tally.meanFraction(tallies),
+                         unknownCorrectness: unknown, accuracy: Tally.meanFraction(tallies), accuracyAfter: after(round),
                          meanScores: scores, withParent: withParent, fixed: fixed, broken: broken,
                          stayedRight: stayedRight, stayedWrong: stayedWrong, unknownPairs: unknownPairs)
         }

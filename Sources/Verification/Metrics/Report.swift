@@ -154,6 +154,11 @@ public struct Report: Codable, Sendable, Equatable {
         public var samples: Int
         public var unknownCorrectness: Int
         public var accuracy: Double?
+        /// Accuracy of the loop's answer after this round: each first attempt as it stands once
+        /// this round is done (its latest rewrite up to this round; an attempt that was accepted
+        /// or stopped keeps its last version), averaged per problem like `accuracy`. Round 0's
+        /// equals `accuracy`; a rise over the rounds is what refinement bought.
+        public var accuracyAfter: Double?
         public var meanScores: [MeanScore]
         /// Solutions of this round whose parent is in the input.
         public var withParent: Int

@@ -93,14 +93,14 @@ extension Report {
 
         if !rounds.isEmpty {
             out.append("")
-            out.append("Per round: accuracy beside mean verifier score; refinement fixes and breaks")
+            out.append("Per round: accuracy of the round's samples beside mean verifier score; accuracy after the round (every first attempt as it then stands); refinement fixes and breaks")
             let verifierNames = rounds.first?.meanScores.map { "mean \($0.verifier)" } ?? []
             var t = Metrics.TextTable(header: ["round", "problems", "samples", "accuracy"] + verifierNames
-                              + ["with parent", "fixed", "broken", "stayed right", "stayed wrong"])
+                              + ["acc. after", "with parent", "fixed", "broken", "stayed right", "stayed wrong"])
             for r in rounds {
                 t.rows.append(["\(r.round)", "\(r.problems)", "\(r.samples)", Report.rate(r.accuracy)]
                               + r.meanScores.map { Report.rate($0.value) }
-                              + ["\(r.withParent)", "\(r.fixed)", "\(r.broken)", "\(r.stayedRight)", "\(r.stayedWrong)"])
+                              + [Report.rate(r.accuracyAfter), "\(r.withParent)", "\(r.fixed)", "\(r.broken)", "\(r.stayedRight)", "\(r.stayedWrong)"])
             }
             out.append(t.render())
         }
