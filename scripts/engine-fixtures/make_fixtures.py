@@ -57,6 +57,9 @@ MAX_SELF_DISAGREEMENT = 1e-3
 # change in any nudged run, so no rounding flip can reorder them.
 JITTER_RUNS = 8
 JITTER = 2e-7
+# And Q4_K weights are redrawn until at most this many of the 65 rows (a quarter) hinge on a tie (spread
+# over 1e-3), so the tests' tight tolerance covers most rows.
+MAX_TIE_ROWS = 16
 CORPUS = [
     "Step 1: 3 + 4 = 7. Step 2: 7 * 2 = 14. So the answer is 14.",
     "The answer is correct. The answer is incorrect. Check each step.",
@@ -500,10 +503,12 @@ def main():
                 disagreement, margin = refs["q4_k"][5], min(refs["q4_k"][2])
                 if disagreement <= MAX_SELF_DISAGREEMENT and margin >= MIN_GREEDY_MARGIN:
                     spreads["q4_k"] = reference_spread(arch, cfg, weights, tok, "q4_k", prompt_ids, refs["q4_k"], tmp)
-                    if spreads["q4_k"][2]:
+                    tie_rows = int((spreads["q4_k"][0] > 1e-3).sum() + (spreads["q4_k"][1] > 1e-3).sum())
+                    if spreads["q4_k"][2] and tie_rows <= MAX_TIE_ROWS:
                         shutil.copy(q4, os.path.join(OUT, f"{arch}-q4_k.gguf"))
                         break
-                    print(f"  {arch} seed {seed} rejected: a nudged llama.cpp Q4_K reference changes a greedy token", flush=True)
+                    print(f"  {arch} seed {seed} rejected: nudged llama.cpp Q4_K references"
+                          f" {'keep' if spreads['q4_k'][2] else 'change'} the greedy tokens, {tie_rows} rows hinge on a tie", flush=True)
                 else:
                     print(f"  {arch} seed {seed} rejected: llama.cpp Q4_K decode vs one pass {disagreement:.4f},"
                           f" greedy min margin {margin:.3f}", flush=True)
