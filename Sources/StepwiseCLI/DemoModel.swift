@@ -19,7 +19,12 @@ enum DemoModel {
                 dir = dir.deletingLastPathComponent()
             }
         }
-        for root in candidates {
+        return locate(in: candidates)
+    }
+
+    /// The model folder under `Models/` of the first of `roots` that has it.
+    static func locate(in roots: [URL]) -> URL? {
+        for root in roots {
             let folder = root.appendingPathComponent("Models").appendingPathComponent(folderName)
             if FileManager.default.fileExists(atPath: folder.appendingPathComponent("model.safetensors").path) {
                 return folder

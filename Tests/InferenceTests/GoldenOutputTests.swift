@@ -91,19 +91,7 @@ final class GoldenOutputTests: XCTestCase {
         }
 
         // 3. The free-running greedy continuation through the engine.
-        let mailbox = EngineEventMailbox()
-        let engine = try Engine(model: model, options: EngineOptions(contextLength: 128, maxSequences: 4), events: mailbox.sink)
-        defer { engine.shutdown() }
-        var sampling = SamplingParameters.greedy
-        sampling.maxTokens = golden.greedy_ids.count
-        sampling.ignoreEOS = true
-        let id = engine.submit(GenerationRequest(prompt: .tokens(golden.prompt_ids), n: 1, sampling: sampling))
-        let results = mailbox.collect(id, timeout: 120).compactMap { event -> SampleResult? in
-            if case .sampleFinished(_, let r) = event { return r }
-            return nil
-        }
-        XCTAssertEqual(results.count, 1, file: file, line: line)
-        let tokens = results.first?.tokens ?? []
+        let tokens = try engineGreedy(model: model, prompt: golden.prompt_ids, count: golden.greedy_ids.count)
         let agreeing = zip(tokens, golden.greedy_ids).prefix { $0 == $1 }.count
         print("golden \(label): free-running greedy agrees for \(agreeing) of \(golden.greedy_ids.count) tokens")
         XCTAssertEqual(tokens, golden.greedy_ids, "\(label) greedy continuation (agrees for \(agreeing) tokens)", file: file, line: line)

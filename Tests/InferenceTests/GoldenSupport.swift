@@ -55,6 +55,25 @@ enum Fixtures {
     }
 }
 
+/// The engine's free-running greedy continuation of `prompt`: `count` tokens, end of sequence
+/// ignored (the references run that long too).
+func engineGreedy(model: LoadedModel, prompt: [Int32], count: Int) throws -> [Int32] {
+    let mailbox = EngineEventMailbox()
+    let engine = try Engine(model: model, options: EngineOptions(contextLength: max(128, prompt.count + count + 16), maxSequences: 4),
+                            events: mailbox.sink)
+    defer { engine.shutdown() }
+    var sampling = SamplingParameters.greedy
+    sampling.maxTokens = count
+    sampling.ignoreEOS = true
+    let id = engine.submit(GenerationRequest(prompt: .tokens(prompt), n: 1, sampling: sampling))
+    let results = mailbox.collect(id, timeout: 120).compactMap { event -> SampleResult? in
+        if case .sampleFinished(_, let r) = event { return r }
+        return nil
+    }
+    XCTAssertEqual(results.count, 1, "one finished sample")
+    return results.first?.tokens ?? []
+}
+
 /// Runs the forward pass directly: a prompt in one step, then greedy tokens one step each,
 /// returning the logits of every prompt position and of every decode step.
 struct DirectRun {

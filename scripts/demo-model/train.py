@@ -179,7 +179,9 @@ def main():
     spent = log[-1]["seconds"] if log else 0.0
     start = time.time() - spent
     pad = tok.token_to_id(PAD)
-    seen_tokens = 0
+    # A resumed run draws a fresh batch order, so it does not repeat the batches it has seen.
+    rng = random.Random(args.seed + step)
+    seen_tokens = log[-1].get("tokens", 0) if log else 0
     model.train()
     while time.time() - start < budget:
         for idx in batches(data, args.tokens_per_batch, rng):
