@@ -402,7 +402,7 @@ public final class Engine: @unchecked Sendable {
         // Route the logits.
         let vocab = model.config.vocabSize
         var logitIndex = 0
-        var promptTokens = 0, scored = 0
+        var promptTokens = 0
         stepGenerated = 0
         var copies: [(from: Int32, to: Int32)] = []
         logits.withUnsafeBufferPointer { all in
@@ -423,7 +423,6 @@ public final class Engine: @unchecked Sendable {
                     guard job.phase == .prompt else { continue }
                     promptFinished(job, logits: r, copies: &copies)
                 case .continuation(let job, let c, let from, let count):
-                    scored += count
                     for j in 0..<count {
                         let r = row()
                         let target = job.continuations[c].tokens[from + j + 1]
@@ -441,7 +440,6 @@ public final class Engine: @unchecked Sendable {
         sharedStatistics.busySeconds += seconds
         sharedStatistics.promptTokens += promptTokens
         sharedStatistics.generatedTokens += stepGenerated
-        sharedStatistics.scoredTokens += scored
         lock.unlock()
         let now = Double(DispatchTime.now().uptimeNanoseconds) / 1e9
         recent.append((now, stepGenerated))
@@ -577,6 +575,11 @@ public final class Engine: @unchecked Sendable {
         }
         job.phase = .done
         release(job)
+        // Counted here, once per scored token: a continuation's first token is read from the
+        // prompt's last row, not from a continuation row of the step.
+        lock.lock()
+        sharedStatistics.scoredTokens += scores.reduce(0) { $0 + $1.tokens.count }
+        lock.unlock()
         emit(.scored(job.id, scores))
         emit(.finished(job.id))
     }
