@@ -36,13 +36,14 @@ enum DemoModel {
     /// The options of the default live run (as `stepwise tui` takes them): 8 samples per
     /// problem, the step critique, CoT-Score and MC verifiers each blind and shown the
     /// reference, and up to 3 rounds of refinement driven by the blind critique — the model
-    /// checking itself — journaled to a new session under Sessions/.
+    /// checking itself — journaled to a new session under Sessions/, every problem queued to
+    /// run at once (`--autorun`).
     static func liveArguments(model: URL) -> [String] {
         ["--model", model.path, "--dataset", "builtin:arith",
          "--samples", "8", "--rounds", "3",
          "--verifiers", "critique,cot-score,mc", "--informed", "--refine-with", "critique",
          "--temperature", String(temperature), "--max-tokens", "160",
-         "--out", SessionFiles.freshPath(stem: "demo-arith").path]
+         "--out", SessionFiles.freshPath(stem: "demo-arith").path, "--autorun"]
     }
 
     /// The sampling temperature of first attempts the demo's figures were measured at.

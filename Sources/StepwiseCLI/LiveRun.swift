@@ -137,6 +137,7 @@ final class LiveRun: @unchecked Sendable {
                           handleSignals: Bool = true) throws -> Int32 {
         var runArgs: [String] = []
         var theme = "default"
+        var autorun = false
         var i = 0
         while i < argv.count {
             let a = argv[i]
@@ -147,6 +148,8 @@ final class LiveRun: @unchecked Sendable {
             }
             if a.hasPrefix("--theme=") {
                 theme = String(a.dropFirst("--theme=".count))
+            } else if a == "--autorun" {
+                autorun = true
             } else if a != "--no-follow" {
                 runArgs.append(a)
             }
@@ -156,6 +159,11 @@ final class LiveRun: @unchecked Sendable {
         do { mailbox = try Mailbox() } catch { throw CLIError.failure("\(error)") }
         let run = try LiveRun.start(runArgs, post: { mailbox.post($0) })
         defer { run.shutdown() }
+        // --autorun: every problem queued to the round limit, in order, as `R` on each would
+        // (Space pauses; the keys still add work to the queue).
+        if autorun {
+            for problem in run.problems { run.live.submit(.runToLimit(problemID: problem.id)) }
+        }
         var options = Workbench.Options(session: run.journal, theme: theme, follow: true, terminal: terminal,
                                         handleSignals: handleSignals)
         options.onLive = { run.handle($0) }

@@ -19,6 +19,8 @@ final class DemoModelTests: XCTestCase {
         let out = FileManager.default.temporaryDirectory.appendingPathComponent("demo-\(UUID().uuidString).jsonl")
         var argv = DemoModel.liveArguments(model: model)
         if let i = argv.firstIndex(of: "--out") { argv[i + 1] = out.path }
+        XCTAssertEqual(argv.last, "--autorun", "the demo starts running at once")
+        argv.removeLast()   // a workbench option, not one of run's
         let plan = try RunCommand.makePlan(argv)
         XCTAssertEqual(plan.datasetName, "builtin:arith")
         XCTAssertEqual(plan.problems.count, 500)

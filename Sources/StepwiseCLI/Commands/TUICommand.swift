@@ -28,6 +28,8 @@ enum TUICommand {
 
         Options:
           --theme NAME   default, light, high-contrast, mono, or a path to a .theme file
+          --autorun      with --model/--endpoint: queue every problem to the round limit at
+                         once, instead of waiting for R
                          (looked up in $STEPWISE_THEMES, ./Themes, ~/.config/stepwise/themes)
           --no-follow    do not watch the journal for events another process appends
         Environment:
