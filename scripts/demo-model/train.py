@@ -139,7 +139,6 @@ def main():
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
     torch.manual_seed(args.seed)
-    rng = random.Random(args.seed)
     os.makedirs(args.work, exist_ok=True)
     tok_path = os.path.join(args.work, "tokenizer.json")
     examples = [] if args.export_only else load_examples(args.data)

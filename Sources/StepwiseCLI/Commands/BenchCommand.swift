@@ -74,12 +74,7 @@ enum BenchCommand {
             }
             batches.append(b)
         }
-        var loadOptions = ModelLoadOptions(threads: try args.int("threads"))
-        switch args.value("quantize") {
-        case nil: break
-        case "q8_0"?, "Q8_0"?: loadOptions.quantize = .q8_0
-        case let other?: throw CLIError.usage("--quantize supports q8_0, not '\(other)'", command: name)
-        }
+        var loadOptions = try args.modelLoadOptions()
         let json = args.flag("json")
         let maxBatch = batches.max() ?? 1
         // Whole prompts in one step, as the llama.cpp side of scripts/bench does (n_batch = prompt).

@@ -83,12 +83,7 @@ enum GenerateCommand {
         if let problem = sampling.problem() { throw CLIError.usage(problem, command: name) }
         let n = try args.int("n") ?? 1
         guard n >= 1 && n <= 64 else { throw CLIError.usage("--n must be in 1...64, got \(n)", command: name) }
-        var loadOptions = ModelLoadOptions(threads: try args.int("threads"))
-        switch args.value("quantize") {
-        case nil: break
-        case "q8_0"?, "Q8_0"?: loadOptions.quantize = .q8_0
-        case let other?: throw CLIError.usage("--quantize supports q8_0, not '\(other)'", command: name)
-        }
+        let loadOptions = try args.modelLoadOptions()
         let json = args.flag("json")
         if let endpoint {
             return try generateOnServer(endpoint, prompt: prompt, n: n, sampling: sampling, json: json)
