@@ -61,6 +61,8 @@ protocol ComputeDevice: AnyObject {
     var totalMemory: Int { get }
     /// Free device memory now, when the API can say.
     var freeMemory: Int? { get }
+    /// The C the kernel source must be turned into for this device.
+    var dialect: KernelDialect { get }
 
     func allocate(bytes: Int, what: String) throws -> DeviceMemory
     /// Copies host bytes into `memory` at byte `offset` (queued in order with launches; the
