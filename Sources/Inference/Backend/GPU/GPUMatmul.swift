@@ -81,6 +81,25 @@ final class GPUMatmul {
         ])
     }
 
+    /// Quantizes `rows` F32 rows of `columns` into `scratch` as the integer kernels for `format`
+    /// weights read them (layout in GPUMatmulKernels.swift). `matmul` calls it; tests call it
+    /// to compare the bytes with the CPU backend's.
+    func quantizeActivations(for format: WeightFormat, input: DeviceMemory, rows: Int, columns: Int,
+                             into scratch: DeviceMemory) throws {
+        precondition(GPUMatmul.isInteger(format), "quantizeActivations: \(format) weights take F32 activations")
+        precondition(scratch.byteCount >= GPUMatmul.scratchBytes(format: format, rows: rows, columns: columns)
+                     && rows * columns * 4 <= input.byteCount, "quantizeActivations: buffers too small")
+        // One thread per block of 32 (Q8_0/Q4_0 weights) or 256 (K-quants).
+        let (kernel, block) = (format == .q4_K || format == .q6_K) ? (quantizeQ8_K, 256) : (quantizeQ8_0, 32)
+        precondition(columns % block == 0, "quantizeActivations: \(columns) is not a multiple of \(block)")
+        let blocks = rows * (columns / block)
+        guard blocks > 0 else { return }
+        let group = 64
+        try device.launch(kernel, groups: (x: (blocks + group - 1) / group, y: 1), groupSize: group, arguments: [
+            .memory(input), .int(rows), .int(columns), .memory(scratch),
+        ])
+    }
+
     /// output[r, o] = Σ_i W[o, i] · input[r, i] (+ bias[o]); W = raw rows in `format`, F32 bias.
     /// `scratch` must hold `scratchBytes(format:rows:columns:)` (nil allowed when that is 0).
     func matmul(weight: DeviceMemory, format: WeightFormat, outRows: Int, columns: Int,
@@ -103,13 +122,7 @@ final class GPUMatmul {
             guard let scratch, scratch.byteCount >= needed else {
                 preconditionFailure("matmul: \(format) needs \(needed) bytes of scratch")
             }
-            // One thread per block of 32 (Q8_0/Q4_0 weights) or 256 (K-quants).
-            let (quantize, block) = (format == .q4_K || format == .q6_K) ? (quantizeQ8_K, 256) : (quantizeQ8_0, 32)
-            let blocks = rows * (columns / block)
-            let group = 64
-            try device.launch(quantize, groups: (x: (blocks + group - 1) / group, y: 1), groupSize: group, arguments: [
-                .memory(input), .int(rows), .int(columns), .memory(scratch),
-            ])
+            try quantizeActivations(for: format, input: input, rows: rows, columns: columns, into: scratch)
             activations = scratch
             units = columns / 32
         }
