@@ -116,7 +116,9 @@ final class GPUMatmul {
         precondition(rows <= 65535 * GPUMatmul.rowsPerGroup, "matmul: \(rows) rows is more than one launch covers")
 
         var activations = input
-        var units = columns  // what the threads of a group stride over
+        // What the threads of a group stride over: 8 weights at a time for float rows of a
+        // multiple of 8, blocks of 32 for integer formats.
+        var units = columns % 8 == 0 ? columns / 8 : columns
         if GPUMatmul.isInteger(format) {
             let needed = GPUMatmul.scratchBytes(format: format, rows: rows, columns: columns)
             guard let scratch, scratch.byteCount >= needed else {

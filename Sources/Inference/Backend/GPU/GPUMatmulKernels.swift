@@ -176,6 +176,63 @@ DEVICE void mm_finish(const float *acc, int nr, LOCAL float *scratch, GLOBAL flo
     }
 }
 
+// Float16 bits (the low 16 bits of h) as a float, exactly: normals, subnormals, inf, NaN
+// (as CKernels' ck_f16_to_f32). Integer operations only, so it does not depend on the device
+// keeping float subnormals.
+DEVICE float half_to_float(u32 h) {
+    const u32 sign = (h & 0x8000u) << 16;
+    const u32 rest = h & 0x7fffu;
+    if (rest < 0x0400u) {  // zero or subnormal: rest * 2^-24
+        const float v = (float)rest * 5.9604644775390625e-8f;
+        return AS_FLOAT(sign | AS_UINT(v));
+    }
+    if (rest >= 0x7c00u) return AS_FLOAT(sign | 0x7f800000u | ((rest & 0x3ffu) << 13));
+    return AS_FLOAT(sign | ((rest << 13) + 0x38000000u));  // exponent rebiased by 127 - 15
+}
+
+// Weights 8g ... 8g+7 of a float-format row as floats, from one 16-byte load (rows of a
+// multiple of 8 elements are 16-byte aligned). uint4/float4 exist in both dialects (OpenCL
+// vector types, CUDA structs); only their .x .y .z .w are used.
+DEVICE void load8_f32(GLOBAL const float *row, int g, float *v) {
+    const float4 a = ((GLOBAL const float4 *)row)[2 * g], b = ((GLOBAL const float4 *)row)[2 * g + 1];
+    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w;
+    v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+}
+DEVICE void load8_f16(GLOBAL const u16 *row, int g, float *v) {
+    const uint4 q = ((GLOBAL const uint4 *)row)[g];
+    v[0] = half_to_float(q.x); v[1] = half_to_float(q.x >> 16);
+    v[2] = half_to_float(q.y); v[3] = half_to_float(q.y >> 16);
+    v[4] = half_to_float(q.z); v[5] = half_to_float(q.z >> 16);
+    v[6] = half_to_float(q.w); v[7] = half_to_float(q.w >> 16);
+}
+DEVICE void load8_bf16(GLOBAL const u16 *row, int g, float *v) {
+    const uint4 q = ((GLOBAL const uint4 *)row)[g];
+    v[0] = AS_FLOAT(q.x << 16); v[1] = AS_FLOAT(q.x & 0xffff0000u);
+    v[2] = AS_FLOAT(q.y << 16); v[3] = AS_FLOAT(q.y & 0xffff0000u);
+    v[4] = AS_FLOAT(q.z << 16); v[5] = AS_FLOAT(q.z & 0xffff0000u);
+    v[6] = AS_FLOAT(q.w << 16); v[7] = AS_FLOAT(q.w & 0xffff0000u);
+}
+
+// acc[j] += w[0..7] · x[r0 + j, 8g ... 8g+7] for the nr rows of the tile (xr = row r0 of x).
+DEVICE void mm_accumulate8(float *acc, int nr, const float *w, GLOBAL const float *xr, int columns, int g) {
+    for (int j = 0; j < MM_ROWS; j++) {
+        if (j >= nr) break;
+        GLOBAL const float4 *xv = (GLOBAL const float4 *)(xr + (i64)j * columns) + 2 * g;
+        const float4 a = xv[0], b = xv[1];
+        acc[j] += w[0] * a.x + w[1] * a.y + w[2] * a.z + w[3] * a.w + w[4] * b.x + w[5] * b.y + w[6] * b.z + w[7] * b.w;
+    }
+}
+
+// acc[j] += w · x[r0 + j, i] (rows whose length is not a multiple of 8).
+DEVICE void mm_accumulate1(float *acc, int nr, float w, GLOBAL const float *xr, int columns, int i) {
+    for (int j = 0; j < MM_ROWS; j++) {
+        if (j >= nr) break;
+        acc[j] += w * xr[(i64)j * columns + i];
+    }
+}
+
+// The float formats: threads take 8 consecutive weights at a time (16- or 32-byte loads) when
+// the row length is a multiple of 8, else one.
 KERNEL void matmul_f32(GLOBAL const float *w, int outRows, int columns, GLOBAL const float *x, int rows,
                        GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
     SHARED float scratch[MAX_GROUP];
@@ -185,11 +242,14 @@ KERNEL void matmul_f32(GLOBAL const float *w, int outRows, int columns, GLOBAL c
     GLOBAL const float *xr = x + (i64)r0 * columns;
     float acc[MM_ROWS];
     for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
-    for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) {
-        const float wv = wr[i];
-        for (int j = 0; j < MM_ROWS; j++) {
-            if (j < nr) acc[j] += wv * xr[(i64)j * columns + i];
+    if (columns % 8 == 0) {
+        for (int g = THREAD_ID; g < columns / 8; g += GROUP_SIZE) {
+            float wv[8];
+            load8_f32(wr, g, wv);
+            mm_accumulate8(acc, nr, wv, xr, columns, g);
         }
+    } else {
+        for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) mm_accumulate1(acc, nr, wr[i], xr, columns, i);
     }
     mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
 }
@@ -203,11 +263,14 @@ KERNEL void matmul_f16(GLOBAL const u16 *w, int outRows, int columns, GLOBAL con
     GLOBAL const float *xr = x + (i64)r0 * columns;
     float acc[MM_ROWS];
     for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
-    for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) {
-        const float wv = load_f16(wr, i);
-        for (int j = 0; j < MM_ROWS; j++) {
-            if (j < nr) acc[j] += wv * xr[(i64)j * columns + i];
+    if (columns % 8 == 0) {
+        for (int g = THREAD_ID; g < columns / 8; g += GROUP_SIZE) {
+            float wv[8];
+            load8_f16(wr, g, wv);
+            mm_accumulate8(acc, nr, wv, xr, columns, g);
         }
+    } else {
+        for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) mm_accumulate1(acc, nr, half_to_float(wr[i]), xr, columns, i);
     }
     mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
 }
@@ -221,11 +284,14 @@ KERNEL void matmul_bf16(GLOBAL const u16 *w, int outRows, int columns, GLOBAL co
     GLOBAL const float *xr = x + (i64)r0 * columns;
     float acc[MM_ROWS];
     for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
-    for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) {
-        const float wv = load_bf16(wr, i);
-        for (int j = 0; j < MM_ROWS; j++) {
-            if (j < nr) acc[j] += wv * xr[(i64)j * columns + i];
+    if (columns % 8 == 0) {
+        for (int g = THREAD_ID; g < columns / 8; g += GROUP_SIZE) {
+            float wv[8];
+            load8_bf16(wr, g, wv);
+            mm_accumulate8(acc, nr, wv, xr, columns, g);
         }
+    } else {
+        for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) mm_accumulate1(acc, nr, load_bf16(wr, i), xr, columns, i);
     }
     mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
 }
@@ -405,7 +471,7 @@ DEVICE i64 format_row_bytes(int format, int n) {
 DEVICE float dequantize_value(int format, GLOBAL const u8 *row, int i) {
     switch (format) {
     case 0: return ((GLOBAL const float *)row)[i];
-    case 1: return load_f16((GLOBAL const u16 *)row, i);
+    case 1: return half_to_float(((GLOBAL const u16 *)row)[i]);
     case 30: return load_bf16((GLOBAL const u16 *)row, i);
     case 8: {
         GLOBAL const u8 *blk = row + 34 * (i / 32);
