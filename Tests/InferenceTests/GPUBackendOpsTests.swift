@@ -5,6 +5,49 @@ import Foundation
 import XCTest
 
 final class GPUBackendOpsTests: XCTestCase {
+    /// Every backend-ops case (core ops and the matrix products of every format) on the OpenCL
+    /// GPUBackend against the CPU backend; prints the table `stepwise selftest` prints.
+    func testEveryBackendOpsCase() throws {
+        let backend = try openCLTestBackend()
+        let cases = BackendOpsCheck.cases()
+        XCTAssertFalse(cases.isEmpty)
+        let started = Date()
+        let results = BackendOpsCheck.run(backend, cases: cases)
+        print("backend-ops on \(backend.description): \(results.count) cases in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        print(Self.table(results))
+        for r in results {
+            XCTAssertTrue(r.passed, "\(r.op) [\(r.shape)]: error \(r.error) > \(r.threshold)\(r.failure.map { " (\($0))" } ?? "")")
+        }
+    }
+
+    /// The whole program builds for both OpenCL dialects the device can take: the local-memory
+    /// reductions always, sub-group reductions where the device has cl_khr_subgroups.
+    func testProgramCompilesForEachDialect() throws {
+        let device = try openCLTestDevice()
+        var dialects: [KernelDialect] = [.opencl(subgroups: false)]
+        if device.dialect == .opencl(subgroups: true) { dialects.append(.opencl(subgroups: true)) }
+        for dialect in dialects {
+            let kernels = try device.compile(source: GPUKernelSource.program(dialect), kernels: GPUKernelSource.kernelNames)
+            XCTAssertEqual(Set(kernels.keys), Set(GPUKernelSource.kernelNames), "\(dialect)")
+        }
+        XCTAssertTrue(GPUKernelSource.kernelNames.contains("attention"))
+    }
+
+    /// A result table: op, shape, error, threshold, verdict.
+    static func table(_ results: [BackendOpResult]) -> String {
+        let opWidth = max(2, results.map(\.op.count).max() ?? 0)
+        let shapeWidth = max(5, results.map(\.shape.count).max() ?? 0)
+        func pad(_ s: String, _ n: Int) -> String { s + String(repeating: " ", count: max(0, n - s.count)) }
+        var lines = [pad("op", opWidth) + "  " + pad("shape", shapeWidth) + "  error      threshold  result"]
+        for r in results {
+            let error = r.error.isFinite ? String(format: "%.2e", r.error) : "inf"
+            let verdict = r.passed ? "ok" : "FAIL" + (r.failure.map { " (\($0))" } ?? "")
+            lines.append(pad(r.op, opWidth) + "  " + pad(r.shape, shapeWidth) + "  " + pad(error, 9) + "  "
+                         + pad(String(format: "%.0e", r.threshold), 9) + "  " + verdict)
+        }
+        return lines.joined(separator: "\n")
+    }
+
     /// The device layer alone: upload, a kernel launch over several groups with a reduction,
     /// a device copy and a download.
     func testOpenCLDeviceRunsAKernel() throws {

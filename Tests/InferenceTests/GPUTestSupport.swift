@@ -20,8 +20,9 @@ var openCLRequired: Bool { ProcessInfo.processInfo.environment["STEPWISE_REQUIRE
 /// without retrying).
 final class GPUTestDevices: @unchecked Sendable {
     static let shared = GPUTestDevices()
-    private let lock = NSLock()
+    fileprivate let lock = NSLock()
     private var opened: Result<OpenCLDevice, DeviceError>?
+    fileprivate var cachedBackend: GPUBackend?
 
     func device() throws -> OpenCLDevice {
         let result: Result<OpenCLDevice, DeviceError> = lock.withLock {
@@ -43,6 +44,23 @@ final class GPUTestDevices: @unchecked Sendable {
         case .failure(let error):
             if openCLRequired { throw error }
             throw XCTSkip("no OpenCL device (\(error)); set STEPWISE_REQUIRE_OPENCL=1 to fail instead")
+        }
+    }
+}
+
+/// A `GPUBackend` on the test device, built once (compiling the program is the slow part).
+func openCLTestBackend() throws -> GPUBackend {
+    try GPUTestDevices.shared.backend()
+}
+
+extension GPUTestDevices {
+    func backend() throws -> GPUBackend {
+        let device = try device()
+        return try lock.withLock {
+            if let cachedBackend { return cachedBackend }
+            let backend = try GPUBackend(device: device)
+            cachedBackend = backend
+            return backend
         }
     }
 }
