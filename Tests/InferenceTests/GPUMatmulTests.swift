@@ -5,7 +5,8 @@
 //   float16-subnormal scales;
 // - GPUMatmul on raw device memory against CPUBackend for every format;
 // - every BackendOpsCheck.matmulCases() case through the OpenCL GPUBackend (what
-//   `stepwise selftest --device opencl` runs), printed as a table.
+//   `stepwise selftest --device opencl` runs), printed as a table;
+// - the kernels' float16 decoding on every bit pattern.
 import Foundation
 @testable import Inference
 import XCTest
@@ -110,6 +111,20 @@ final class GPUMatmulTests: XCTestCase {
             }
         }
         return qs + scales.withUnsafeBytes { Array($0) } + sums.withUnsafeBytes { Array($0) }
+    }
+
+    /// Every embedding and matmul backend-ops case on the OpenCL GPUBackend against the CPU
+    /// backend (what `stepwise selftest --device opencl` runs for these ops), as a table.
+    func testMatmulCasesOnOpenCLBackend() throws {
+        let backend = try openCLTestBackend()
+        let started = Date()
+        let results = BackendOpsCheck.run(backend, cases: BackendOpsCheck.matmulCases())
+        XCTAssertGreaterThan(results.count, 60)
+        print("matmul backend-ops on \(backend.description): \(results.count) cases in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        print(GPUBackendOpsTests.table(results))
+        for r in results {
+            XCTAssertTrue(r.passed, "\(r.op) [\(r.shape)]: error \(r.error) > \(r.threshold)\(r.failure.map { " (\($0))" } ?? "")")
+        }
     }
 
     /// The kernels' own float16 decoding (half_to_float, used by the F16 matmul and embedding)
