@@ -11,15 +11,16 @@ final class GPUMatmul {
     private let quantizeQ8_0: DeviceKernel
     private let quantizeQ8_K: DeviceKernel
     private let floatTiled: DeviceKernel
+    private let quantTiled: DeviceKernel
 
-    /// Activation rows one matmul work-group handles (`MM_ROWS` in the kernels); float formats
-    /// with more rows use the tiled kernel, of `tileOutputs` x `tileRows` outputs per group.
+    /// Activation rows one matmul work-group handles (`MM_ROWS` in the kernels); with more rows
+    /// the tiled kernels run, `tileOutputs` x `tileRows` outputs per group.
     static let rowsPerGroup = 8
     static let tileOutputs = 64
     static let tileRows = 64
 
     /// The kernel names this class launches (all must be in `kernels`).
-    static let kernelNames: [String] = ["embed_rows", "quantize_act_q8_0", "quantize_act_q8_K", "matmul_float_tiled"]
+    static let kernelNames: [String] = ["embed_rows", "quantize_act_q8_0", "quantize_act_q8_K", "matmul_float_tiled", "matmul_quant_tiled"]
         + WeightFormat.allCases.map(matmulKernelName)
 
     static func matmulKernelName(_ format: WeightFormat) -> String {
@@ -45,6 +46,7 @@ final class GPUMatmul {
         quantizeQ8_0 = try kernel("quantize_act_q8_0")
         quantizeQ8_K = try kernel("quantize_act_q8_K")
         floatTiled = try kernel("matmul_float_tiled")
+        quantTiled = try kernel("matmul_quant_tiled")
         var byFormat: [WeightFormat: DeviceKernel] = [:]
         for format in WeightFormat.allCases {
             byFormat[format] = try kernel(GPUMatmul.matmulKernelName(format))
@@ -119,17 +121,6 @@ final class GPUMatmul {
         precondition(input !== output, "matmul: output aliases input")
         guard rows > 0 else { return }
 
-        if !GPUMatmul.isInteger(format) && rows > GPUMatmul.rowsPerGroup {
-            // Many rows: the tiled kernel stages blocks of x and W in work-group memory.
-            let tiles = ((outRows + GPUMatmul.tileOutputs - 1) / GPUMatmul.tileOutputs)
-                * ((rows + GPUMatmul.tileRows - 1) / GPUMatmul.tileRows)
-            precondition(tiles <= Int(Int32.max), "matmul: \(outRows) x \(rows) is more than one launch covers")
-            try device.launch(floatTiled, groups: (x: tiles, y: 1), groupSize: 256, arguments: [
-                .memory(weight), .int32(Int32(format.rawValue)), .int(outRows), .int(columns), .memory(input),
-                .int(rows), .memory(bias ?? output), .int(bias == nil ? 0 : 1), .memory(output),
-            ])
-            return
-        }
         var activations = input
         // What the threads of a group stride over: 8 weights at a time for float rows of a
         // multiple of 8, blocks of 32 for integer formats.
@@ -142,6 +133,18 @@ final class GPUMatmul {
             try quantizeActivations(for: format, input: input, rows: rows, columns: columns, into: scratch)
             activations = scratch
             units = columns / 32
+        }
+        if rows > GPUMatmul.rowsPerGroup {
+            // Many rows: the tiled kernels stage blocks of x and W in work-group memory.
+            let tiles = ((outRows + GPUMatmul.tileOutputs - 1) / GPUMatmul.tileOutputs)
+                * ((rows + GPUMatmul.tileRows - 1) / GPUMatmul.tileRows)
+            precondition(tiles <= Int(Int32.max), "matmul: \(outRows) x \(rows) is more than one launch covers")
+            let kernel = GPUMatmul.isInteger(format) ? quantTiled : floatTiled
+            try device.launch(kernel, groups: (x: tiles, y: 1), groupSize: 256, arguments: [
+                .memory(weight), .int32(Int32(format.rawValue)), .int(outRows), .int(columns), .memory(activations),
+                .int(rows), .memory(bias ?? output), .int(bias == nil ? 0 : 1), .memory(output),
+            ])
+            return
         }
         guard let kernel = matmulKernels[format] else {
             preconditionFailure("matmul: no kernel for \(format)")  // init looked up every format

@@ -25,26 +25,25 @@
 // Activation rows are ours and 16-byte aligned, so they are read as 32-bit words.
 //
 // Work split of a matrix product y[r, o] = Σ_i W[o, i] · x[r, i]:
-// one work-group per (output row o, tile of MM_ROWS activation rows). The group's threads
-// stride over the weight row (8 elements at a time for float formats, blocks of 32 values for
-// integer ones), so consecutive threads read consecutive weight bytes (coalesced), and each
-// weight element read is used for all MM_ROWS activation rows of the tile before it is
-// dropped: with up to MM_ROWS rows (decode) the weight matrix is read once per step; with more
-// (many sequences, prompts) the tiles of one output row are neighbours in the grid, so they
-// run at the same time and mostly share the row through the cache. Each thread keeps MM_ROWS
-// partial sums; a work-group reduction (`group_sum`) finishes each.
+// - up to MM_ROWS activation rows (decode of one or a few sequences; memory-bound): one
+//   work-group per output row o. Its threads stride over the weight row (8 elements at a time
+//   for float formats, blocks of 32 values for integer ones), so consecutive threads read
+//   consecutive weight bytes (coalesced), and each weight element is used for all rows before
+//   it is dropped: the weight matrix is read once per step. Each thread keeps MM_ROWS partial
+//   sums; a work-group reduction (`group_sum`) finishes each.
+// - more rows (many sequences, prompts): `matmul_float_tiled` / `matmul_quant_tiled`, 64 x 64
+//   output blocks with slices of W and x staged in work-group memory, so each value loaded is
+//   used 64 times instead of every activation row being re-read once per output row.
 //
 // Not done yet for speed (correctness first; each would keep the results the same up to
-// summation order):
-// - several output rows per work-group (one warp per row) so short rows do not leave threads
-//   idle, and 16-byte loads of integer-format weights (blocks are only 2-byte aligned: it
-//   needs a repacked copy with scales and values separated, as llama.cpp's CUDA backend does
-//   not but its Metal/Vulkan ones partly do);
-// - one warp-shuffle reduction for all MM_ROWS sums at once instead of MM_ROWS group_sums;
-// - for prompts (hundreds of rows) a real tiled matrix product: weight and activation tiles
-//   staged in shared memory, each thread computing a small register block of outputs (and
-//   cuBLAS/tensor cores for F16/BF16); today a prompt reads each weight row once per
-//   MM_ROWS rows, from L2 for all but the first tile;
+// summation order; none measured, as no GPU was available):
+// - several output rows per work-group in the decode kernels (a warp per row) so short rows
+//   do not leave threads idle, and one warp-shuffle reduction for all MM_ROWS sums at once;
+// - 16-byte loads of integer-format weights (blocks are only 2-byte aligned: it needs a
+//   repacked copy with scales and values apart);
+// - tensor cores (cuBLAS, or mma instructions) for the tiled F16/BF16 products on NVIDIA,
+//   larger register blocks and double-buffered slices in the tiled kernels, `ld.global.nc`
+//   (const __restrict__) for weights;
 // - quantizing activations with a work-group per block instead of one thread per block.
 
 extension GPUKernelSource {
@@ -539,8 +538,6 @@ KERNEL void matmul_float_tiled(GLOBAL const u8 *w, int format, int outRows, int 
     }
 }
 
-// ---- Embedding lookup ----
-
 // Bytes of one row of n values of GGML type `format` (the ids of WeightFormat).
 DEVICE i64 format_row_bytes(int format, int n) {
     switch (format) {
@@ -553,6 +550,134 @@ DEVICE i64 format_row_bytes(int format, int n) {
     default: return 0;
     }
 }
+
+// ---- Tiled matrix product of integer-format weights for many activation rows ----
+// The same blocking as matmul_float_tiled, one block of 32 columns (a "unit") per slice: the
+// block's 64 weight rows are staged as 8 words of 4 signed bytes each plus their scales, the
+// 64 activation rows as 8 words plus scale and sum, and every thread combines its 4 x 4
+// outputs exactly as the one-row-at-a-time kernels above (integer dot per 16/32 values, then
+// floats), so the results match the CPU backend's up to float summation order.
+//
+// A staged weight unit: values w (offset removed where it is per value: Q4_0's 8, Q6_K's 32),
+// integers a0, a1 (the scales of values 0-15 and 16-31) and mn, floats f1, f2, such that the
+// unit's contribution is f1 * (d_x * (a0 * Σ₀₋₁₅ w q_x + a1 * Σ₁₆₋₃₁ w q_x))
+//                       - f2 * (d_x * (mn * Σ q_x)):
+//   Q8_0: w = q,      a0 = a1 = 1,        mn = 0,  f1 = d, f2 = 0
+//   Q4_0: w = q - 8,  a0 = a1 = 1,        mn = 0,  f1 = d, f2 = 0
+//   Q4_K: w = q,      a0 = a1 = scale,    mn = min, f1 = d, f2 = dmin
+//   Q6_K: w = q - 32, a0, a1 = the two int8 scales, mn = 0, f1 = d, f2 = 0
+
+// Subtracts `offset` (< 128) from each of 4 unsigned bytes below 128 + offset, giving signed
+// bytes: biasing every byte by 0x80 first means no byte borrows from its neighbour.
+DEVICE u32 bytes_minus(u32 v, u32 offset) {
+    return ((v | 0x80808080u) - offset * 0x01010101u) ^ 0x80808080u;
+}
+
+// Word m (values 4m ... 4m+3) of unit u of weight row `wr`, as signed bytes (see above).
+DEVICE u32 unit_word(int format, GLOBAL const u8 *wr, int u, int m) {
+    switch (format) {
+    case 8: return load_u32_a2(wr + 34 * u + 2 + 4 * m);
+    case 2: {
+        const u32 bytes = load_u32_a2(wr + 18 * u + 2 + 4 * (m % 4));
+        return bytes_minus(m < 4 ? bytes & 0x0f0f0f0fu : (bytes >> 4) & 0x0f0f0f0fu, 8);
+    }
+    case 12: {
+        const int sub = u % 8;
+        return (load_u32_a2(wr + 144 * (u / 8) + 16 + 32 * (sub / 2) + 4 * m) >> ((sub & 1) * 4)) & 0x0f0f0f0fu;
+    }
+    default: {  // 14, Q6_K
+        GLOBAL const u8 *blk = wr + 210 * (u / 8);
+        const int part = u % 8, h = part / 4, k = part % 4;
+        const u32 low = (load_u32_a2(blk + 64 * h + 32 * (k & 1) + 4 * m) >> (k < 2 ? 0 : 4)) & 0x0f0f0f0fu;
+        const u32 high = (load_u32_a2(blk + 128 + 32 * h + 4 * m) >> (2 * k)) & 0x03030303u;
+        return bytes_minus(low | (high << 4), 32);
+    }
+    }
+}
+
+KERNEL void matmul_quant_tiled(GLOBAL const u8 *w, int format, int outRows, int columns, GLOBAL const u8 *act,
+                               int rows, GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
+    SHARED u32 wq[TILE_O][9];  // 9: rows of the slice start in different banks
+    SHARED u32 xq[TILE_R][9];
+    SHARED int wa0[TILE_O], wa1[TILE_O], wmn[TILE_O], xsum[TILE_R];
+    SHARED float wf1[TILE_O], wf2[TILE_O], xd[TILE_R];
+    const int oTiles = (outRows + TILE_O - 1) / TILE_O;
+    const int o0 = (GROUP_X % oTiles) * TILE_O, r0 = (GROUP_X / oTiles) * TILE_R;
+    const int t = THREAD_ID, tx = t % 16, ty = t / 16;
+    const int active = r0 + 4 * ty < rows;
+    const int units = columns / 32;
+    const i64 wRowBytes = format_row_bytes(format, columns), xRowBytes = act_row_bytes(columns);
+    float acc[4][4];
+    for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
+    }
+    for (int u = 0; u < units; u++) {
+        for (int e = t; e < TILE_O * 8; e += 256) {
+            const int oo = e / 8, m = e % 8, o = o0 + oo;
+            GLOBAL const u8 *wr = w + (i64)o * wRowBytes;
+            wq[oo][m] = o < outRows ? unit_word(format, wr, u, m) : 0u;
+            if (m == 0) {
+                int a0 = 1, a1 = 1, mn = 0;
+                float f1 = 0.0f, f2 = 0.0f;
+                if (o < outRows) {
+                    if (format == 8 || format == 2) {
+                        f1 = load_f16((GLOBAL const u16 *)(wr + (format == 8 ? 34 : 18) * u), 0);
+                    } else if (format == 12) {
+                        GLOBAL const u8 *blk = wr + 144 * (u / 8);
+                        a0 = a1 = q4k_scale(blk + 4, u % 8);
+                        mn = q4k_min(blk + 4, u % 8);
+                        f1 = load_f16((GLOBAL const u16 *)blk, 0);
+                        f2 = load_f16((GLOBAL const u16 *)blk, 1);
+                    } else {
+                        GLOBAL const u8 *blk = wr + 210 * (u / 8);
+                        a0 = sext8(blk[192 + 2 * (u % 8)]);
+                        a1 = sext8(blk[192 + 2 * (u % 8) + 1]);
+                        f1 = load_f16((GLOBAL const u16 *)blk, 104);
+                    }
+                }
+                wa0[oo] = a0; wa1[oo] = a1; wmn[oo] = mn; wf1[oo] = f1; wf2[oo] = f2;
+            }
+        }
+        for (int e = t; e < TILE_R * 8; e += 256) {
+            const int rr = e / 8, m = e % 8, r = r0 + rr;
+            GLOBAL const u8 *xr = act + (i64)r * xRowBytes;
+            xq[rr][m] = r < rows ? ((GLOBAL const u32 *)xr)[8 * u + m] : 0u;
+            if (m == 0) {
+                xd[rr] = r < rows ? act_scale(xr, columns, u) : 0.0f;
+                xsum[rr] = r < rows ? act_sum16(xr, columns, 2 * u) + act_sum16(xr, columns, 2 * u + 1) : 0;
+            }
+        }
+        SYNC();
+        if (active) {
+            for (int j = 0; j < 4; j++) {
+                const int oo = tx + 16 * j;
+                u32 b[8];
+                for (int m = 0; m < 8; m++) b[m] = wq[oo][m];
+                for (int i = 0; i < 4; i++) {
+                    const int rr = 4 * ty + i;
+                    int p0 = 0, p1 = 0;
+                    for (int m = 0; m < 4; m++) {
+                        p0 += dot4(b[m], xq[rr][m]);
+                        p1 += dot4(b[4 + m], xq[rr][4 + m]);
+                    }
+                    acc[i][j] += wf1[oo] * (xd[rr] * (float)(wa0[oo] * p0 + wa1[oo] * p1))
+                               - wf2[oo] * (xd[rr] * (float)(wmn[oo] * xsum[rr]));
+                }
+            }
+        }
+        SYNC();
+    }
+    for (int i = 0; i < 4; i++) {
+        const int r = r0 + 4 * ty + i;
+        if (r >= rows) break;
+        for (int j = 0; j < 4; j++) {
+            const int o = o0 + tx + 16 * j;
+            if (o < outRows) y[(i64)r * outRows + o] = acc[i][j] + (hasBias ? bias[o] : 0.0f);
+        }
+    }
+}
+
+// ---- Embedding lookup ----
 
 // Value i of a row of GGML type `format`, computed with the same float operations as
 // ck_dequantize_row (so the result is bit-identical).
