@@ -9,8 +9,9 @@
 //   -127/m with m the signed value of largest magnitude, values capped at 127), with the
 //   integer sum of every 16 values, which the weight formats with an offset (Q4_0's -8, Q4_K's
 //   minimum, Q6_K's -32) multiply by the offset instead of subtracting it from every value;
-// - weights and activations are multiplied in integers per block of 32 and only the block's
-//   integer sum is scaled by floats, in the same order of float operations as the scalar C.
+// - weights and activations are multiplied in integers per block of 32 (16 where Q6_K's
+//   scales change) and only those exact integer sums are scaled by floats, with the same
+//   float operations as the scalar C (grouped differently: that is the summation order).
 // Float formats (F32, F16, BF16) accumulate in F32, as the CPU backend does.
 //
 // Device layout of one quantized activation row of n values (n a multiple of 32), made by the
