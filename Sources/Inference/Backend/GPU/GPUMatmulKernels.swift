@@ -505,16 +505,36 @@ KERNEL void matmul_float_tiled(GLOBAL const u8 *w, int format, int outRows, int 
         for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
     }
     for (int k0 = 0; k0 < columns; k0 += TILE_K) {
-        // Stage the slices: consecutive threads take consecutive columns of one row (coalesced).
-        for (int e = t; e < TILE_K * TILE_O; e += 256) {
-            const int kk = e % TILE_K, oo = e / TILE_K;
-            const int o = o0 + oo, k = k0 + kk;
-            ws[kk][oo] = (o < outRows && k < columns) ? float_weight(format, w, (i64)o * columns + k) : 0.0f;
-        }
-        for (int e = t; e < TILE_K * TILE_R; e += 256) {
-            const int kk = e % TILE_K, rr = e / TILE_K;
-            const int r = r0 + rr, k = k0 + kk;
-            xs[kk][rr] = (r < rows && k < columns) ? x[(i64)r * columns + k] : 0.0f;
+        // Stage the slices; consecutive threads take consecutive columns of one row (coalesced).
+        if (columns % 8 == 0) {
+            // 8 values per thread and slice (256 threads = 64 rows x 4 groups of 8 of TILE_K = 32
+            // columns): one 16-byte weight load (two for F32), two for x.
+            // Slices stay inside the rows (a row's length is a multiple of 8 and so is k0 + kq).
+            const int row = t / 4, kq = 8 * (t % 4), g = (k0 + kq) / 8;
+            const int o = o0 + row, r = r0 + row;
+            const int inside = k0 + kq < columns;
+            float v[8];
+            for (int i = 0; i < 8; i++) v[i] = 0.0f;
+            if (o < outRows && inside) {
+                if (format == 0) load8_f32((GLOBAL const float *)w + (i64)o * columns, g, v);
+                else if (format == 1) load8_f16((GLOBAL const u16 *)w + (i64)o * columns, g, v);
+                else load8_bf16((GLOBAL const u16 *)w + (i64)o * columns, g, v);
+            }
+            for (int i = 0; i < 8; i++) ws[kq + i][row] = v[i];
+            for (int i = 0; i < 8; i++) v[i] = 0.0f;
+            if (r < rows && inside) load8_f32(x + (i64)r * columns, g, v);
+            for (int i = 0; i < 8; i++) xs[kq + i][row] = v[i];
+        } else {
+            for (int e = t; e < TILE_K * TILE_O; e += 256) {
+                const int kk = e % TILE_K, oo = e / TILE_K;
+                const int o = o0 + oo, k = k0 + kk;
+                ws[kk][oo] = (o < outRows && k < columns) ? float_weight(format, w, (i64)o * columns + k) : 0.0f;
+            }
+            for (int e = t; e < TILE_K * TILE_R; e += 256) {
+                const int kk = e % TILE_K, rr = e / TILE_K;
+                const int r = r0 + rr, k = k0 + kk;
+                xs[kk][rr] = (r < rows && k < columns) ? x[(i64)r * columns + k] : 0.0f;
+            }
         }
         SYNC();
         if (active) {
