@@ -157,15 +157,30 @@ final class GPUMatmulTests: XCTestCase {
         XCTAssertTrue(got[(2 * columns)...].allSatisfy(\.isNaN))
     }
 
+    func testColumnSplits() {
+        // A 1536-wide projection of a 8960-wide row (24 output blocks): 22 ranges of 416.
+        XCTAssert(GPUMatmul.columnSplits(columns: 8960, blocks: 24, targetGroups: 512) == (22, 416))
+        // Enough blocks, or rows too short to split: one range covering the row.
+        XCTAssert(GPUMatmul.columnSplits(columns: 1536, blocks: 1120, targetGroups: 512) == (1, 1536))
+        XCTAssert(GPUMatmul.columnSplits(columns: 255, blocks: 1, targetGroups: 512) == (1, 256))
+        // Ranges of at least 256 columns.
+        XCTAssert(GPUMatmul.columnSplits(columns: 768, blocks: 1, targetGroups: 512) == (3, 256))
+    }
+
     /// GPUMatmul on raw device memory (no GPUBackend involved) against CPUBackend, every format.
     func testMatmulAndEmbedOnRawDeviceMemoryMatchCPU() throws {
         let (device, matmul) = try matmulOnDevice()
         let cpu = CPUBackend(threads: 1)
         var rng = SplitMix64(seed: 11)
         for format in WeightFormat.allCases {
-            // Float rows of a length that is not a multiple of 8 take the one-at-a-time path.
-            let oddFloat = format.blockElements == 1 ? [(7, 37, 3, true)] : []
-            for (outRows, columns, rows, withBias) in [(33, 512, 9, true), (1, 256, 1, false)] + oddFloat {
+            // Float rows of a length that is not a multiple of 8 take the one-at-a-time path;
+            // more than 8 rows the tiled kernels, with the columns split in ranges (target 512
+            // groups) or not (target 1).
+            let oddFloat = format.blockElements == 1 ? [(7, 37, 3, true, 512)] : []
+            let shapes = [(33, 512, 9, true, 512), (65, 768, 70, true, 1), (65, 768, 70, false, 512), (1, 256, 1, false, 512)]
+            for (outRows, columns, rows, withBias, targetGroups) in shapes + oddFloat {
+                matmul.targetGroups = targetGroups
+                defer { matmul.targetGroups = 512 }
                 let weightBytes = BackendOpsCheck.randomWeightBytes(format, rows: outRows, columns: columns, rng: &rng)
                 let x = rng.floats(rows * columns)
                 let bias = rng.floats(outRows)
@@ -192,9 +207,9 @@ final class GPUMatmulTests: XCTestCase {
                                   bias: withBias ? gb : nil, output: gy, scratch: scratch)
                 let got = try download(device, gy, bytes: rows * outRows * 4).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
                 let error = BackendOpsCheck.normalisedError(got, want)
-                print("GPUMatmul \(format) \(outRows)x\(columns), \(rows) rows: error \(error)")
+                print("GPUMatmul \(format) \(outRows)x\(columns), \(rows) rows, target \(targetGroups) groups: error \(error)")
                 let threshold = GPUMatmul.isInteger(format) ? BackendOpsCheck.integerMatmulThreshold : BackendOpsCheck.floatMatmulThreshold
-                XCTAssertLessThanOrEqual(error, threshold, "matmul \(format) \(outRows)x\(columns), \(rows) rows")
+                XCTAssertLessThanOrEqual(error, threshold, "matmul \(format) \(outRows)x\(columns), \(rows) rows, target \(targetGroups)")
 
                 // Embedding rows 0, last, and a repeat.
                 let tokens: [Int32] = [0, Int32(outRows - 1), 0]

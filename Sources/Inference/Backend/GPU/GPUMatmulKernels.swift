@@ -478,7 +478,11 @@ KERNEL void matmul_q6_K(GLOBAL const u8 *w, int outRows, int columns, GLOBAL con
 // computes rows 4ty ... 4ty+3 and outputs tx, tx+16, tx+32, tx+48, so a warp whose rows are
 // all past the last row skips the arithmetic, and reads of the weight slice hit distinct
 // banks. Grid: ceil(outRows / TILE_O) * ceil(rows / TILE_R) groups along x, the output tiles
-// of one row tile adjacent. Columns need not be a multiple of anything.
+// of one row tile adjacent; along y, `splits` ranges of kChunk columns (a multiple of TILE_K):
+// with few output tiles (a 1536-wide projection is 24) the columns are split so that enough
+// groups run, each writing its partial block to y + split * rows * outRows, and
+// `matmul_sum_splits` adds them up in order (with the bias). With one split y is the output.
+// Columns need not be a multiple of anything.
 // (Tensor cores through cuBLAS or mma instructions would be much faster for F16/BF16 on
 // NVIDIA; this kernel is the portable one.)
 #define TILE_O 64
@@ -493,26 +497,28 @@ DEVICE float float_weight(int format, GLOBAL const u8 *w, i64 i) {
 }
 
 KERNEL void matmul_float_tiled(GLOBAL const u8 *w, int format, int outRows, int columns, GLOBAL const float *x,
-                               int rows, GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
+                               int rows, GLOBAL const float *bias, int hasBias, GLOBAL float *y, int kChunk) {
     SHARED float ws[TILE_K][TILE_O + 1];  // +1: a column of the slice is not one bank
     SHARED float xs[TILE_K][TILE_R + 1];
     const int oTiles = (outRows + TILE_O - 1) / TILE_O;
     const int o0 = (GROUP_X % oTiles) * TILE_O, r0 = (GROUP_X / oTiles) * TILE_R;
     const int t = THREAD_ID, tx = t % 16, ty = t / 16;
     const int active = r0 + 4 * ty < rows;  // this thread has at least one row
+    const int kBegin = GROUP_Y * kChunk;
+    const int kEnd = columns - kBegin < kChunk ? columns : kBegin + kChunk;
     float acc[4][4];
     for (int i = 0; i < 4; i++) {
         for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
     }
-    for (int k0 = 0; k0 < columns; k0 += TILE_K) {
+    for (int k0 = kBegin; k0 < kEnd; k0 += TILE_K) {
         // Stage the slices; consecutive threads take consecutive columns of one row (coalesced).
         if (columns % 8 == 0) {
             // 8 values per thread and slice (256 threads = 64 rows x 4 groups of 8 of TILE_K = 32
             // columns): one 16-byte weight load (two for F32), two for x.
-            // Slices stay inside the rows (a row's length is a multiple of 8 and so is k0 + kq).
+            // Slices stay inside the range (kEnd is a multiple of 8, and so is k0 + kq).
             const int row = t / 4, kq = 8 * (t % 4), g = (k0 + kq) / 8;
             const int o = o0 + row, r = r0 + row;
-            const int inside = k0 + kq < columns;
+            const int inside = k0 + kq < kEnd;
             float v[8];
             for (int i = 0; i < 8; i++) v[i] = 0.0f;
             if (o < outRows && inside) {
@@ -528,12 +534,12 @@ KERNEL void matmul_float_tiled(GLOBAL const u8 *w, int format, int outRows, int 
             for (int e = t; e < TILE_K * TILE_O; e += 256) {
                 const int kk = e % TILE_K, oo = e / TILE_K;
                 const int o = o0 + oo, k = k0 + kk;
-                ws[kk][oo] = (o < outRows && k < columns) ? float_weight(format, w, (i64)o * columns + k) : 0.0f;
+                ws[kk][oo] = (o < outRows && k < kEnd) ? float_weight(format, w, (i64)o * columns + k) : 0.0f;
             }
             for (int e = t; e < TILE_K * TILE_R; e += 256) {
                 const int kk = e % TILE_K, rr = e / TILE_K;
                 const int r = r0 + rr, k = k0 + kk;
-                xs[kk][rr] = (r < rows && k < columns) ? x[(i64)r * columns + k] : 0.0f;
+                xs[kk][rr] = (r < rows && k < kEnd) ? x[(i64)r * columns + k] : 0.0f;
             }
         }
         SYNC();
@@ -549,12 +555,13 @@ KERNEL void matmul_float_tiled(GLOBAL const u8 *w, int format, int outRows, int 
         }
         SYNC();  // the slices are overwritten next
     }
+    GLOBAL float *out = y + (i64)GROUP_Y * rows * outRows;
     for (int i = 0; i < 4; i++) {
         const int r = r0 + 4 * ty + i;
         if (r >= rows) break;
         for (int j = 0; j < 4; j++) {
             const int o = o0 + tx + 16 * j;
-            if (o < outRows) y[(i64)r * outRows + o] = acc[i][j] + (hasBias ? bias[o] : 0.0f);
+            if (o < outRows) out[(i64)r * outRows + o] = acc[i][j] + (hasBias ? bias[o] : 0.0f);
         }
     }
 }
@@ -617,7 +624,7 @@ DEVICE u32 unit_word(int format, GLOBAL const u8 *wr, int u, int m) {
 }
 
 KERNEL void matmul_quant_tiled(GLOBAL const u8 *w, int format, int outRows, int columns, GLOBAL const u8 *act,
-                               int rows, GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
+                               int rows, GLOBAL const float *bias, int hasBias, GLOBAL float *y, int kChunk) {
     SHARED u32 wq[TILE_O][9];  // 9: rows of the slice start in different banks
     SHARED u32 xq[TILE_R][9];
     SHARED int wa0[TILE_O], wa1[TILE_O], wmn[TILE_O], xsum[TILE_R];
@@ -627,12 +634,14 @@ KERNEL void matmul_quant_tiled(GLOBAL const u8 *w, int format, int outRows, int 
     const int t = THREAD_ID, tx = t % 16, ty = t / 16;
     const int active = r0 + 4 * ty < rows;
     const int units = columns / 32;
+    const int uBegin = GROUP_Y * (kChunk / 32);
+    const int uEnd = units - uBegin < kChunk / 32 ? units : uBegin + kChunk / 32;
     const i64 wRowBytes = format_row_bytes(format, columns), xRowBytes = act_row_bytes(columns);
     float acc[4][4];
     for (int i = 0; i < 4; i++) {
         for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
     }
-    for (int u = 0; u < units; u++) {
+    for (int u = uBegin; u < uEnd; u++) {
         for (int e = t; e < TILE_O * 8; e += 256) {
             const int oo = e / 8, m = e % 8, o = o0 + oo;
             GLOBAL const u8 *wr = w + (i64)o * wRowBytes;
@@ -688,14 +697,27 @@ KERNEL void matmul_quant_tiled(GLOBAL const u8 *w, int format, int outRows, int 
         }
         SYNC();
     }
+    GLOBAL float *out = y + (i64)GROUP_Y * rows * outRows;
     for (int i = 0; i < 4; i++) {
         const int r = r0 + 4 * ty + i;
         if (r >= rows) break;
         for (int j = 0; j < 4; j++) {
             const int o = o0 + tx + 16 * j;
-            if (o < outRows) y[(i64)r * outRows + o] = acc[i][j] + (hasBias ? bias[o] : 0.0f);
+            if (o < outRows) out[(i64)r * outRows + o] = acc[i][j] + (hasBias ? bias[o] : 0.0f);
         }
     }
+}
+
+// y[i] = Σ over the splits of partials[split, i] (in split order) + bias, for the rows x
+// outRows outputs of a split tiled product. Grid: ceil(rows * outRows / group) along x.
+KERNEL void matmul_sum_splits(GLOBAL const float *partials, int splits, int rows, int outRows,
+                              GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
+    const i64 count = (i64)rows * outRows;
+    const i64 i = (i64)GROUP_X * GROUP_SIZE + THREAD_ID;
+    if (i >= count) return;
+    float total = 0.0f;
+    for (int split = 0; split < splits; split++) total += partials[split * count + i];
+    y[i] = total + (hasBias ? bias[i % outRows] : 0.0f);
 }
 
 // ---- Embedding lookup ----
