@@ -60,6 +60,9 @@ extension BackendOpsCheck {
         // A sharply peaked softmax (large scores): the running maximum must keep exp in range.
         cases.append(attentionCase("prompt of 70, sharply peaked scores", AttentionShape(heads: 8, kvHeads: 2, headDim: 64, blockSize: 16),
                                    steps: [.prompt(70)], queryScale: 40))
+        // More query heads per KV head than one GPU work-group takes (8): 10 = 8 + 2.
+        cases.append(attentionCase("prompt 33, decode 3 sequences", AttentionShape(heads: 20, kvHeads: 2, headDim: 64, blockSize: 16),
+                                   steps: [.prompt(33), .decode(sequences: 3)]))
         // Block size 32 with a 256-wide head (the kernel's largest).
         cases.append(attentionCase("prompt of 40, head dim 256", AttentionShape(heads: 2, kvHeads: 1, headDim: 256, blockSize: 32),
                                    steps: [.prompt(40), .decode(sequences: 2)]))

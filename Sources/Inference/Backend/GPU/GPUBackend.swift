@@ -86,9 +86,9 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
 
     /// Group size of the element-wise kernels.
     private static let elementGroup = 256
-    /// Group size of attention: keys scored per pass, and at most 2 head dimensions per thread
-    /// up to head dim 256.
+    /// Attention's work-group size and query heads per work-group (ATT_THREADS, ATT_HEADS).
     private static let attentionGroup = 128
+    private static let attentionHeads = 8
     /// Largest head dimension the attention kernel holds (ATT_MAX_DIM).
     static let maxHeadDim = 256
 
@@ -360,7 +360,9 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
         precondition(c.spec.headDim <= GPUBackend.maxHeadDim, "attention: head dim must be <= \(GPUBackend.maxHeadDim)")
         let width = heads * c.spec.headDim
         precondition(step.rowCount * width <= q.capacity && step.rowCount * width <= out.capacity, "attention: buffers too small")
-        launch("attention", groups: (heads, step.rowCount), groupSize: GPUBackend.attentionGroup, [
+        // One work-group per (KV head, up to 8 of its query heads, row).
+        let parts = (heads / c.spec.kvHeads + GPUBackend.attentionHeads - 1) / GPUBackend.attentionHeads
+        launch("attention", groups: (c.spec.kvHeads * parts, step.rowCount), groupSize: GPUBackend.attentionGroup, [
             .memory(q.memory), .memory(c.keys[layer]), .memory(c.values[layer]),
             .int(heads), .int(c.spec.kvHeads), .int(c.spec.headDim), .int(c.spec.blockSize), .float32(scale),
             .memory(step.integers), .int(step.positionsAt), .int(step.tableOffsetsAt), .int(step.tablesAt),
