@@ -63,6 +63,26 @@ final class GPUBackendOpsTests: XCTestCase {
         XCTAssertTrue(messages[4].contains("KV block id 9"), messages[4])
     }
 
+    /// Attention's key splits cover every key, in ranges of whole passes, none starting past
+    /// the longest row; and the long-context backend-ops cases (decode rows over 300 to 1000
+    /// keys) do take the split path, so it is executed in CI.
+    func testAttentionSplitsCoverTheKeys() {
+        for workGroups in [1, 2, 6, 8, 28, 63, 64, 500] {
+            for longest in [1, 37, 256, 257, 301, 700, 1006, 4096, 32768] {
+                let (splits, keys) = GPUBackend.attentionSplits(workGroups: workGroups, longest: longest)
+                XCTAssertTrue(splits >= 1 && splits <= 32 && keys % 128 == 0, "\(workGroups) \(longest)")
+                XCTAssertGreaterThanOrEqual(splits * keys, longest, "\(workGroups) \(longest)")
+                XCTAssertLessThan((splits - 1) * keys, longest, "\(workGroups) \(longest)")
+                if workGroups >= 64 || longest <= 256 { XCTAssertEqual(splits, 1) }
+            }
+        }
+        // The long-context cases: 2 KV heads x 3 decode rows over 302 keys, 2 KV heads x 2 rows
+        // over 1001, 1 KV head x 1 row over 701.
+        XCTAssertGreaterThan(GPUBackend.attentionSplits(workGroups: 6, longest: 302).splits, 1)
+        XCTAssertGreaterThan(GPUBackend.attentionSplits(workGroups: 4, longest: 1001).splits, 1)
+        XCTAssertGreaterThan(GPUBackend.attentionSplits(workGroups: 1, longest: 701).splits, 1)
+    }
+
     /// A result table: op, shape, error, threshold, verdict.
     static func table(_ results: [BackendOpResult]) -> String {
         let opWidth = max(2, results.map(\.op.count).max() ?? 0)
