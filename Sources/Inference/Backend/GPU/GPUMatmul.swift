@@ -10,12 +10,27 @@ final class GPUMatmul {
     private let matmulKernels: [WeightFormat: DeviceKernel]
     private let quantizeQ8_0: DeviceKernel
     private let quantizeQ8_K: DeviceKernel
+    private let floatTiled: DeviceKernel
+    private let quantTiled: DeviceKernel
+    private let sumSplits: DeviceKernel
+    /// Partial products of split tiled matmuls; grown to the largest needed, reused (launches
+    /// run in order, so one matmul's sums are read before the next writes).
+    private var partials: DeviceMemory?
 
-    /// Activation rows one matmul work-group handles (`MM_ROWS` in the kernels).
+    /// Work-groups a tiled product aims for: when its output blocks are fewer, the columns are
+    /// split into ranges (of at least `minimumSplitColumns`) computed by separate groups and
+    /// summed afterwards. Tests set 1 to run every product unsplit.
+    var targetGroups = 512
+    static let minimumSplitColumns = 256
+
+    /// Activation rows one matmul work-group handles (`MM_ROWS` in the kernels); with more rows
+    /// the tiled kernels run, `tileOutputs` x `tileRows` outputs per group.
     static let rowsPerGroup = 8
+    static let tileOutputs = 64
+    static let tileRows = 64
 
     /// The kernel names this class launches (all must be in `kernels`).
-    static let kernelNames: [String] = ["embed_rows", "quantize_act_q8_0", "quantize_act_q8_K"]
+    static let kernelNames: [String] = ["embed_rows", "quantize_act_q8_0", "quantize_act_q8_K", "matmul_float_tiled", "matmul_quant_tiled", "matmul_sum_splits"]
         + WeightFormat.allCases.map(matmulKernelName)
 
     static func matmulKernelName(_ format: WeightFormat) -> String {
@@ -40,6 +55,9 @@ final class GPUMatmul {
         embedKernel = try kernel("embed_rows")
         quantizeQ8_0 = try kernel("quantize_act_q8_0")
         quantizeQ8_K = try kernel("quantize_act_q8_K")
+        floatTiled = try kernel("matmul_float_tiled")
+        quantTiled = try kernel("matmul_quant_tiled")
+        sumSplits = try kernel("matmul_sum_splits")
         var byFormat: [WeightFormat: DeviceKernel] = [:]
         for format in WeightFormat.allCases {
             byFormat[format] = try kernel(GPUMatmul.matmulKernelName(format))
@@ -64,6 +82,16 @@ final class GPUMatmul {
     /// Device scratch bytes `matmul` needs (quantized activations); 0 for float formats.
     static func scratchBytes(format: WeightFormat, rows: Int, columns: Int) -> Int {
         isInteger(format) ? rows * activationRowBytes(columns: columns) : 0
+    }
+
+    /// How a tiled product of `blocks` output blocks splits its columns: `splits` ranges of
+    /// `chunk` columns (a multiple of 32; the last range may be shorter), so that about
+    /// `targetGroups` work-groups run, each range at least `minimumSplitColumns` long.
+    static func columnSplits(columns: Int, blocks: Int, targetGroups: Int) -> (splits: Int, chunk: Int) {
+        let most = max(1, columns / minimumSplitColumns)
+        let wanted = min(most, max(1, (targetGroups + blocks - 1) / blocks))
+        let chunk = ((columns + wanted - 1) / wanted + 31) / 32 * 32
+        return ((columns + chunk - 1) / chunk, chunk)
     }
 
     /// output[r, 0..<columns] = dequantized row tokens[r] of `table` (tokens: `count` Int32 on
@@ -113,10 +141,11 @@ final class GPUMatmul {
         precondition(bias.map { $0.byteCount >= outRows * 4 } ?? true, "matmul: bias too small")
         precondition(input !== output, "matmul: output aliases input")
         guard rows > 0 else { return }
-        precondition(rows <= 65535 * GPUMatmul.rowsPerGroup, "matmul: \(rows) rows is more than one launch covers")
 
         var activations = input
-        var units = columns  // what the threads of a group stride over
+        // What the threads of a group stride over: 8 weights at a time for float rows of a
+        // multiple of 8, blocks of 32 for integer formats.
+        var units = columns % 8 == 0 ? columns / 8 : columns
         if GPUMatmul.isInteger(format) {
             let needed = GPUMatmul.scratchBytes(format: format, rows: rows, columns: columns)
             guard let scratch, scratch.byteCount >= needed else {
@@ -126,6 +155,35 @@ final class GPUMatmul {
             activations = scratch
             units = columns / 32
         }
+        if rows > GPUMatmul.rowsPerGroup {
+            // Many rows: the tiled kernels stage blocks of x and W in work-group memory.
+            let blocks = ((outRows + GPUMatmul.tileOutputs - 1) / GPUMatmul.tileOutputs)
+                * ((rows + GPUMatmul.tileRows - 1) / GPUMatmul.tileRows)
+            precondition(blocks <= Int(Int32.max), "matmul: \(outRows) x \(rows) is more than one launch covers")
+            let (splits, chunk) = GPUMatmul.columnSplits(columns: columns, blocks: blocks, targetGroups: targetGroups)
+            var target = output
+            if splits > 1 {
+                let bytes = splits * rows * outRows * 4
+                if (partials?.byteCount ?? 0) < bytes {
+                    partials = nil
+                    partials = try device.allocate(bytes: bytes, what: "matmul partial sums")
+                }
+                target = partials!
+            }
+            let kernel = GPUMatmul.isInteger(format) ? quantTiled : floatTiled
+            try device.launch(kernel, groups: (x: blocks, y: splits), groupSize: 256, arguments: [
+                .memory(weight), .int32(Int32(format.rawValue)), .int(outRows), .int(columns), .memory(activations),
+                .int(rows), .memory(bias ?? output), .int(bias == nil || splits > 1 ? 0 : 1), .memory(target), .int(chunk),
+            ])
+            if splits > 1 {
+                let group = 256
+                try device.launch(sumSplits, groups: (x: (rows * outRows + group - 1) / group, y: 1), groupSize: group, arguments: [
+                    .memory(target), .int(splits), .int(rows), .int(outRows), .memory(bias ?? output),
+                    .int(bias == nil ? 0 : 1), .memory(output),
+                ])
+            }
+            return
+        }
         guard let kernel = matmulKernels[format] else {
             preconditionFailure("matmul: no kernel for \(format)")  // init looked up every format
         }
@@ -133,8 +191,11 @@ final class GPUMatmul {
         // (group_sum needs a power of two of at least a warp).
         var group = 32
         while group < units && group < 128 { group *= 2 }
+        // One work-group per (output row, tile of rowsPerGroup activation rows), the tiles of a
+        // row adjacent in the grid.
         let tiles = (rows + GPUMatmul.rowsPerGroup - 1) / GPUMatmul.rowsPerGroup
-        try device.launch(kernel, groups: (x: outRows, y: tiles), groupSize: group, arguments: [
+        precondition(outRows * tiles <= Int(Int32.max), "matmul: \(outRows) x \(rows) is more than one launch covers")
+        try device.launch(kernel, groups: (x: outRows * tiles, y: 1), groupSize: group, arguments: [
             .memory(weight), .int(outRows), .int(columns), .memory(activations), .int(rows),
             .memory(bias ?? output), .int(bias == nil ? 0 : 1), .memory(output),
         ])
