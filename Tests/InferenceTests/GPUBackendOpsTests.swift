@@ -33,6 +33,56 @@ final class GPUBackendOpsTests: XCTestCase {
         XCTAssertTrue(GPUKernelSource.kernelNames.contains("attention"))
     }
 
+    /// Bad requests are one-line BackendErrors, as on the CPU backend.
+    func testAllocationErrorsAreOneLine() throws {
+        let backend = try openCLTestBackend()
+        var spec = KVCacheSpec(layers: 2, kvHeads: 2, headDim: 64, blockSize: 16, blockCount: 4)
+        spec.format = .f16
+        var messages: [String] = []
+        XCTAssertThrowsError(try backend.makeKVCache(spec)) { messages.append("\($0)") }
+        spec.format = .f32
+        spec.headDim = 512
+        XCTAssertThrowsError(try backend.makeKVCache(spec)) { messages.append("\($0)") }
+        XCTAssertThrowsError(try [UInt8](repeating: 0, count: 100).withUnsafeBytes {
+            try backend.uploadWeight(name: "w", format: .q8_0, rows: 2, columns: 64, bytes: $0, owner: nil, storeAs: nil)
+        }) { messages.append("\($0)") }
+        XCTAssertThrowsError(try [UInt8](repeating: 0, count: 4 * 64).withUnsafeBytes {
+            try backend.uploadWeight(name: "w", format: .f32, rows: 1, columns: 64, bytes: $0, owner: nil, storeAs: .q4_K)
+        }) { messages.append("\($0)") }
+        spec.headDim = 64
+        let cache = try backend.makeKVCache(spec)
+        XCTAssertThrowsError(try backend.makeBatch(BatchLayout(tokens: [1, 2], sequences: [
+            SequenceSlice(firstRow: 0, rowCount: 2, firstPosition: 0, blockTable: [9]),
+        ]), cache: cache)) { messages.append("\($0)") }
+        XCTAssertThrowsError(try backend.makeRope(RopeConfig(dimensions: 7, base: 10000, layout: .halfSplit))) { messages.append("\($0)") }
+        XCTAssertEqual(messages.count, 6)
+        for m in messages {
+            XCTAssertTrue(!m.isEmpty && !m.contains("\n"), m)
+        }
+        XCTAssertTrue(messages[0].contains("F32"), messages[0])
+        XCTAssertTrue(messages[4].contains("KV block id 9"), messages[4])
+    }
+
+    /// Attention's key splits cover every key, in ranges of whole passes, none starting past
+    /// the longest row; and the long-context backend-ops cases (decode rows over 300 to 1000
+    /// keys) do take the split path, so it is executed in CI.
+    func testAttentionSplitsCoverTheKeys() {
+        for workGroups in [1, 2, 6, 8, 28, 63, 64, 500] {
+            for longest in [1, 37, 256, 257, 301, 700, 1006, 4096, 32768] {
+                let (splits, keys) = GPUBackend.attentionSplits(workGroups: workGroups, longest: longest)
+                XCTAssertTrue(splits >= 1 && splits <= 32 && keys % 128 == 0, "\(workGroups) \(longest)")
+                XCTAssertGreaterThanOrEqual(splits * keys, longest, "\(workGroups) \(longest)")
+                XCTAssertLessThan((splits - 1) * keys, longest, "\(workGroups) \(longest)")
+                if workGroups >= 64 || longest <= 256 { XCTAssertEqual(splits, 1) }
+            }
+        }
+        // The long-context cases: 2 KV heads x 3 decode rows over 302 keys, 2 KV heads x 2 rows
+        // over 1001, 1 KV head x 1 row over 701.
+        XCTAssertGreaterThan(GPUBackend.attentionSplits(workGroups: 6, longest: 302).splits, 1)
+        XCTAssertGreaterThan(GPUBackend.attentionSplits(workGroups: 4, longest: 1001).splits, 1)
+        XCTAssertGreaterThan(GPUBackend.attentionSplits(workGroups: 1, longest: 701).splits, 1)
+    }
+
     /// A result table: op, shape, error, threshold, verdict.
     static func table(_ results: [BackendOpResult]) -> String {
         let opWidth = max(2, results.map(\.op.count).max() ?? 0)

@@ -60,6 +60,19 @@ extension BackendOpsCheck {
         // A sharply peaked softmax (large scores): the running maximum must keep exp in range.
         cases.append(attentionCase("prompt of 70, sharply peaked scores", AttentionShape(heads: 8, kvHeads: 2, headDim: 64, blockSize: 16),
                                    steps: [.prompt(70)], queryScale: 40))
+        // Long contexts with few rows: the GPU splits each row's keys into ranges and merges
+        // them (rows shorter than a range's start leave it empty: the joining prompt). Scores
+        // are peaked (queries x8): over hundreds of keys a flat softmax averages the values
+        // to nearly nothing, which would hide a wrongly weighted range.
+        cases.append(attentionCase("prompt 300, decode 3 sequences x 2 steps", configurations[1],
+                                   steps: [.prompt(300), .decode(sequences: 3), .decode(sequences: 3)], queryScale: 8))
+        cases.append(attentionCase("prompt 1000, decode 2, mixed step, a prompt of 5 joins", configurations[2],
+                                   steps: [.prompt(1000), .decode(sequences: 2), .mixed, .join(5)], queryScale: 8))
+        cases.append(attentionCase("prompt 700, decode 1, block 48", AttentionShape(heads: 4, kvHeads: 1, headDim: 64, blockSize: 48),
+                                   steps: [.prompt(700), .decode(sequences: 1), .join(3)], queryScale: 8))
+        // More query heads per KV head than one GPU work-group takes (8): 10 = 8 + 2.
+        cases.append(attentionCase("prompt 33, decode 3 sequences", AttentionShape(heads: 20, kvHeads: 2, headDim: 64, blockSize: 16),
+                                   steps: [.prompt(33), .decode(sequences: 3)]))
         // Block size 32 with a 256-wide head (the kernel's largest).
         cases.append(attentionCase("prompt of 40, head dim 256", AttentionShape(heads: 2, kvHeads: 1, headDim: 256, blockSize: 32),
                                    steps: [.prompt(40), .decode(sequences: 2)]))
@@ -179,17 +192,21 @@ extension BackendOpsCheck {
         case decode(sequences: Int)
         /// A decode row for every sequence but the last, which appends 3 rows at once.
         case mixed
+        /// A decode row for every sequence, and a new sequence's prompt of `rows` tokens in the
+        /// same step (continuous batching: short and long sequences side by side).
+        case join(Int)
     }
 
-    /// Runs `steps` on one backend and returns every step's attention output of both layers.
+    /// Runs `steps` on one backend and returns the attention outputs of both layers of every
+    /// step but the first (of the only step when there is one).
     /// Block ids are handed out in a scrambled order; before the first decode step the
     /// partially filled last prompt block is copied for every sequence but the first
     /// (copy-on-write), so those sequences' tables point at their copies.
     private static func attentionScenario(_ backend: InferenceBackend, _ shape: AttentionShape, steps: [AttentionStep],
                                           inputs: [[Float]], scale: Float) throws -> [Float] {
         let layers = 2
-        let blockCount = 64
-        // Scrambled block ids: 0, 37, 10, 47, ... (37 is coprime to 64, so all distinct).
+        let blockCount = 160
+        // Scrambled block ids: 0, 37, 74, 111, 148, 25, ... (37 is coprime to 160, so all distinct).
         var freeBlocks = (0..<blockCount).map { Int32(($0 * 37) % blockCount) }
         func takeBlock() -> Int32 { freeBlocks.removeFirst() }
         let spec = KVCacheSpec(layers: layers, kvHeads: shape.kvHeads, headDim: shape.headDim,
@@ -229,6 +246,10 @@ extension BackendOpsCheck {
             case .mixed:
                 appends = [Int](repeating: 1, count: tables.count)
                 appends[appends.count - 1] = 3
+            case .join(let rows):
+                appends = [Int](repeating: 1, count: tables.count) + [rows]
+                tables.append([])
+                lengths.append(0)
             }
             var sequences: [SequenceSlice] = []
             var row = 0
@@ -256,7 +277,12 @@ extension BackendOpsCheck {
                 backend.storeKV(layer: layer, keys: keys, values: values, batch: batch, cache: cache)
                 backend.attention(layer: layer, queries: queries, heads: shape.heads, scale: scale,
                                   batch: batch, cache: cache, into: out)
-                outputs += Self.values(backend, out, count: rows * qWidth + guardCount)
+                // A multi-step scenario checks the steps after its first prompt: those rows
+                // are few next to the prompt's, and an error in them would be diluted below
+                // the threshold by the prompt's (which the prompt-only cases check).
+                if index > 0 || steps.count == 1 {
+                    outputs += Self.values(backend, out, count: rows * qWidth + guardCount)
+                }
             }
         }
         return outputs
@@ -274,6 +300,7 @@ extension BackendOpsCheck {
                 case .prompt(let n): rows = n; sequences = 1
                 case .decode(let n): sequences = max(sequences, n); rows = sequences
                 case .mixed: rows = sequences + 2
+                case .join(let n): rows = sequences + n; sequences += 1
                 }
                 var data: [Float] = []
                 for _ in 0..<2 {

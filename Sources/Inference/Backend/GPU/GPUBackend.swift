@@ -62,8 +62,11 @@ final class GPUBatch: BackendBatch, @unchecked Sendable {
     let slotsAt: Int
     let tableOffsetsAt: Int
     let tablesAt: Int
+    /// The longest sequence of the step (positions attention reads at most).
+    let longest: Int
     init(layout: BatchLayout, generation: Int, integers: DeviceMemory) {
         let rows = layout.tokens.count
+        longest = layout.sequences.map { $0.firstPosition + $0.rowCount }.max() ?? 0
         self.generation = generation
         self.integers = integers
         positionsAt = rows
@@ -80,15 +83,17 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
     private let matmulOps: GPUMatmul
     /// Quantized activation rows of integer matmuls; grows to the largest step.
     private var scratch: DeviceMemory?
+    /// Per-split partial results of attention; grows to the largest step that splits.
+    private var attentionScratch: DeviceMemory?
     /// The step array of the current batch; grows to the largest step.
     private var stepIntegers: DeviceMemory?
     private var generation = 0
 
     /// Group size of the element-wise kernels.
     private static let elementGroup = 256
-    /// Group size of attention: keys scored per pass, and at most 2 head dimensions per thread
-    /// up to head dim 256.
+    /// Attention's work-group size and query heads per work-group (ATT_THREADS, ATT_HEADS).
     private static let attentionGroup = 128
+    private static let attentionHeads = 8
     /// Largest head dimension the attention kernel holds (ATT_MAX_DIM).
     static let maxHeadDim = 256
 
@@ -360,13 +365,43 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
         precondition(c.spec.headDim <= GPUBackend.maxHeadDim, "attention: head dim must be <= \(GPUBackend.maxHeadDim)")
         let width = heads * c.spec.headDim
         precondition(step.rowCount * width <= q.capacity && step.rowCount * width <= out.capacity, "attention: buffers too small")
-        precondition(q !== out, "attention: output aliases the queries")
-        launch("attention", groups: (heads, step.rowCount), groupSize: GPUBackend.attentionGroup, [
+        // One work-group per (KV head, up to 8 of its query heads, split of the keys, row).
+        let parts = (heads / c.spec.kvHeads + GPUBackend.attentionHeads - 1) / GPUBackend.attentionHeads
+        let (splits, splitKeys) = GPUBackend.attentionSplits(workGroups: c.spec.kvHeads * parts * step.rowCount, longest: step.longest)
+        var partial = out.memory  // unused by the kernel when splits == 1
+        if splits > 1 {
+            let needed = step.rowCount * heads * splits * (2 + c.spec.headDim) * 4
+            if needed > (attentionScratch?.byteCount ?? 0) {
+                attentionScratch = nil
+                run("attention scratch") { attentionScratch = try device.allocate(bytes: needed, what: "attention scratch") }
+            }
+            guard let scratch = attentionScratch else { preconditionFailure("attention: no scratch") }
+            partial = scratch
+        }
+        launch("attention", groups: (c.spec.kvHeads * parts * splits, step.rowCount), groupSize: GPUBackend.attentionGroup, [
             .memory(q.memory), .memory(c.keys[layer]), .memory(c.values[layer]),
             .int(heads), .int(c.spec.kvHeads), .int(c.spec.headDim), .int(c.spec.blockSize), .float32(scale),
             .memory(step.integers), .int(step.positionsAt), .int(step.tableOffsetsAt), .int(step.tablesAt),
-            .memory(out.memory),
+            .int(splits), .int(splitKeys), .memory(partial), .memory(out.memory),
         ])
+        if splits > 1 {
+            launch("attention_combine", groups: (heads, step.rowCount), groupSize: GPUBackend.groupSize(covering: c.spec.headDim), [
+                .memory(partial), .int(heads), .int(c.spec.headDim), .int(splits), .memory(out.memory),
+            ])
+        }
+    }
+
+    /// How many ranges attention cuts each row's keys into, and the keys per range (a multiple
+    /// of the kernel's ATT_THREADS). A step with few rows (decode) would otherwise run a handful
+    /// of work-groups, each walking its whole context alone, while the rest of the GPU idles;
+    /// splitting trades that for a small merge pass. Ranges hold at least 256 keys, and there
+    /// are at most 32; steps that already have 64 work-groups or more are not split.
+    static func attentionSplits(workGroups: Int, longest: Int) -> (splits: Int, keys: Int) {
+        let threads = attentionGroup
+        guard workGroups < 64, longest > 256 else { return (1, max(threads, (longest + threads - 1) / threads * threads)) }
+        let wanted = min(32, (longest + 255) / 256, max(1, 128 / workGroups))
+        let keys = ((longest + wanted - 1) / wanted + threads - 1) / threads * threads
+        return ((longest + keys - 1) / keys, keys)
     }
 
     public func siluMultiply(gate: BackendBuffer, up: BackendBuffer, count: Int, into output: BackendBuffer) {
