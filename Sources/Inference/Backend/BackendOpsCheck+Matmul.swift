@@ -9,18 +9,19 @@
 // activation row (a block whose scale is 0) and checks that nothing is written past the output.
 //
 // Thresholds (normalised error Σ(got-want)²/Σwant²): for integer formats the backend must
-// quantize activations exactly as the CPU backend and accumulate in integers, so only float
-// summation order differs (errors ~1e-14); a single activation value rounded differently
-// moves its output by ~1/127 of one term (errors ~1e-9 and up), so the threshold sits well
-// between. Float formats accumulate long F32 sums in a different order (errors ~1e-13).
-// ggml's test-backend-ops allows 5e-4 because its GPU kernels round activations to F16; ours
-// must not.
+// quantize activations exactly as the CPU backend and accumulate in integers, so only the
+// float summation of block results differs (measured on PoCL: 1e-15 ... 2e-13), while an
+// activation scale not rounded to float16 as the CPU's gives ~3e-8; the threshold sits
+// between. Float formats sum long F32 dot products in another order (1e-14 typically, up to
+// ~1e-10 for a single output with cancellation); a real bug (a wrong element in a row of n)
+// gives ~1/n or more. ggml's test-backend-ops allows 5e-4 because its GPU kernels round
+// activations to F16; ours must not.
 
 extension BackendOpsCheck {
     /// Largest normalised error of an integer-format matmul (see the file header).
-    static let integerMatmulThreshold = 1e-10
+    static let integerMatmulThreshold = 1e-9
     /// Largest normalised error of a float-format matmul.
-    static let floatMatmulThreshold = 1e-10
+    static let floatMatmulThreshold = 1e-7
     /// Embedding lookup dequantizes with the same float operations on both sides.
     static let embedThreshold = 1e-12
 
