@@ -164,20 +164,16 @@ final class CUDADevice: ComputeDevice {
     /// compilers of its own CUDA major version or older, so NVRTC 12 needs a CUDA 12 driver.
     static func loadNVRTC(candidates: [String], driverVersion: Int) throws -> NVRTC {
         var tooNew: NVRTC?
-        var failures: [String] = []
         for candidate in candidates {
-            do {
-                let nvrtc = try NVRTC(candidates: [candidate])
-                if nvrtc.version.major <= driverVersion / 1000 { return nvrtc }
-                tooNew = tooNew ?? nvrtc
-            } catch {
-                failures.append("\(error)")
-            }
+            guard let nvrtc = try? NVRTC(candidates: [candidate]) else { continue }
+            if nvrtc.version.major <= driverVersion / 1000 { return nvrtc }
+            tooNew = tooNew ?? nvrtc
         }
         if let tooNew {
             throw DeviceError("CUDA driver too old: it supports CUDA \(versionString(driverVersion)), but NVRTC \(tooNew.versionString) (\(tooNew.path)) makes code for CUDA \(tooNew.version.major); update the NVIDIA driver or set STEPWISE_NVRTC to an NVRTC \(driverVersion / 1000).x")
         }
-        throw DeviceError(failures.first ?? "NVRTC not found (no candidates)")
+        // None loads: this throws the one-line error naming every candidate and why.
+        return try NVRTC(candidates: candidates)
     }
 
     static func versionString(_ version: Int) -> String { "\(version / 1000).\(version % 1000 / 10)" }
@@ -222,6 +218,7 @@ final class CUDADevice: ComputeDevice {
         try context.makeCurrent()
         var pointer: CUDADriverAPI.CUdeviceptr = 0
         // cuMemAlloc rejects 0 bytes; a zero-length buffer still needs a distinct handle.
+        // (Freeing is safe while queued work still uses the memory: cuMemFree waits for it.)
         let status = driver.cuMemAlloc(&pointer, max(bytes, 16))
         guard status == 0 else {
             let free = freeMemory.map { ", \(Self.mebibytes($0)) of \(Self.mebibytes(totalMemory)) free" } ?? ""

@@ -51,10 +51,14 @@ final class NVRTC: @unchecked Sendable {
     private let getLog: GetBytesFn
 
     /// Where NVRTC is looked for: $STEPWISE_NVRTC alone when set, else the CUDA 12 and 11.2+
-    /// sonames on the loader's path.
+    /// sonames on the loader's path, then in a toolkit's lib64 ($CUDA_HOME, /usr/local/cuda),
+    /// which installers do not always put on that path.
     static func candidates(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
         if let path = environment["STEPWISE_NVRTC"], !path.isEmpty { return [path] }
-        return ["libnvrtc.so.12", "libnvrtc.so.11.2", "libnvrtc.so"]
+        let sonames = ["libnvrtc.so.12", "libnvrtc.so.11.2"]
+        var toolkits = ["/usr/local/cuda"]
+        if let home = environment["CUDA_HOME"], !home.isEmpty, home != "/usr/local/cuda" { toolkits.insert(home, at: 0) }
+        return sonames + toolkits.flatMap { toolkit in sonames.map { "\(toolkit)/lib64/\($0)" } }
     }
 
     /// Opens the first NVRTC of `candidates` that loads. Throws a one-line error naming what was
