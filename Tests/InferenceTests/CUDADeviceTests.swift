@@ -173,6 +173,10 @@ final class CUDADeviceTests: XCTestCase {
                                                  nvrtcCandidates: ["/nonexistent/libnvrtc.so.12"], cache: nil)) { error in
             XCTAssertTrue("\(error)".hasPrefix("NVRTC not found"), "\(error)")
         }
+        // Candidates that do not load are passed over.
+        fake.configure()
+        XCTAssertNoThrow(try CUDADevice.open(ordinal: 0, driverCandidates: [fake.path],
+                                             nvrtcCandidates: ["/nonexistent/libnvrtc.so.13", fake.nvrtcPath], cache: nil))
         XCTAssertEqual(fake.counter("primary_refs"), 0, "a failed open must release the context")
     }
 

@@ -115,8 +115,9 @@ final class NVRTCCompileTests: XCTestCase {
         }
         XCTAssertEqual(NVRTC.candidates(environment: ["STEPWISE_NVRTC": "/x/libnvrtc.so"]), ["/x/libnvrtc.so"])
         XCTAssertEqual(NVRTC.candidates(environment: [:]),
-                       ["libnvrtc.so.12", "libnvrtc.so.11.2",
-                        "/usr/local/cuda/lib64/libnvrtc.so.12", "/usr/local/cuda/lib64/libnvrtc.so.11.2"])
-        XCTAssertEqual(NVRTC.candidates(environment: ["CUDA_HOME": "/opt/cuda"]).dropFirst(2).first, "/opt/cuda/lib64/libnvrtc.so.12")
+                       ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2",
+                        "/usr/local/cuda/lib64/libnvrtc.so.13", "/usr/local/cuda/lib64/libnvrtc.so.12",
+                        "/usr/local/cuda/lib64/libnvrtc.so.11.2"])
+        XCTAssertEqual(NVRTC.candidates(environment: ["CUDA_HOME": "/opt/cuda"]).dropFirst(3).first, "/opt/cuda/lib64/libnvrtc.so.13")
     }
 }

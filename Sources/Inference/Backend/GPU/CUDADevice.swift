@@ -144,10 +144,8 @@ final class CUDADevice: ComputeDevice {
             throw DeviceError("CUDA: \(deviceName) runs blocks of at most \(maxThreads) threads, the kernels need \(GPUKernelSource.maxGroup)")
         }
 
-        let nvrtc = try loadNVRTC(candidates: nvrtcCandidates, driverVersion: driverVersion)
-        guard let target = nvrtc.target(forComputeCapability: major, minor) else {
-            throw DeviceError("CUDA: NVRTC \(nvrtc.versionString) cannot compile for \(deviceName) (compute capability \(major).\(minor); it supports sm_\(nvrtc.supportedArchitectures.first ?? 0) and newer)")
-        }
+        let (nvrtc, target) = try chooseCompiler(candidates: nvrtcCandidates, driverVersion: driverVersion,
+                                                 computeCapability: (major, minor), deviceName: deviceName)
 
         let context = try CUDAContext(driver: driver, device: device)
         var stream: CUDADriverAPI.CUstream?
@@ -160,20 +158,38 @@ final class CUDADevice: ComputeDevice {
                           maxGridY: maxGridY)
     }
 
-    /// The first NVRTC of `candidates` whose code this driver can load: a driver runs code from
-    /// compilers of its own CUDA major version or older, so NVRTC 12 needs a CUDA 12 driver.
-    static func loadNVRTC(candidates: [String], driverVersion: Int) throws -> NVRTC {
+    /// The NVRTC to compile with and what it makes: the first of `candidates` that loads, whose
+    /// code this driver can run (a driver runs code from compilers of its own CUDA major version
+    /// or older: NVRTC 12 needs a CUDA 12 driver) and that knows this GPU (a cubin); failing
+    /// that, the first that can make PTX for it. Each way of finding none is its own message.
+    static func chooseCompiler(candidates: [String], driverVersion: Int, computeCapability: (major: Int, minor: Int),
+                               deviceName: String) throws -> (NVRTC, CompileTarget) {
         var tooNew: NVRTC?
+        var cannotTarget: NVRTC?
+        var ptxOnly: (NVRTC, CompileTarget)?
         for candidate in candidates {
             guard let nvrtc = try? NVRTC(candidates: [candidate]) else { continue }
-            if nvrtc.version.major <= driverVersion / 1000 { return nvrtc }
-            tooNew = tooNew ?? nvrtc
+            guard nvrtc.version.major <= driverVersion / 1000 else {
+                tooNew = tooNew ?? nvrtc
+                continue
+            }
+            guard let target = nvrtc.target(forComputeCapability: computeCapability.major, computeCapability.minor) else {
+                cannotTarget = cannotTarget ?? nvrtc
+                continue
+            }
+            if target.kind == .cubin { return (nvrtc, target) }
+            ptxOnly = ptxOnly ?? (nvrtc, target)
         }
-        if let tooNew {
-            throw DeviceError("CUDA driver too old: it supports CUDA \(versionString(driverVersion)), but NVRTC \(tooNew.versionString) (\(tooNew.path)) makes code for CUDA \(tooNew.version.major); update the NVIDIA driver or set STEPWISE_NVRTC to an NVRTC \(driverVersion / 1000).x")
+        if let ptxOnly { return ptxOnly }
+        if let nvrtc = cannotTarget {
+            throw DeviceError("CUDA: NVRTC \(nvrtc.versionString) cannot compile for \(deviceName) (compute capability \(computeCapability.major).\(computeCapability.minor); it supports sm_\(nvrtc.supportedArchitectures.first ?? 0) and newer)")
+        }
+        if let nvrtc = tooNew {
+            throw DeviceError("CUDA driver too old: it supports CUDA \(versionString(driverVersion)), but NVRTC \(nvrtc.versionString) (\(nvrtc.path)) makes code for CUDA \(nvrtc.version.major); update the NVIDIA driver or set STEPWISE_NVRTC to an NVRTC \(driverVersion / 1000).x")
         }
         // None loads: this throws the one-line error naming every candidate and why.
-        return try NVRTC(candidates: candidates)
+        _ = try NVRTC(candidates: candidates)
+        throw DeviceError("NVRTC: none of \(candidates.joined(separator: ", ")) is usable")
     }
 
     static func versionString(_ version: Int) -> String { "\(version / 1000).\(version % 1000 / 10)" }

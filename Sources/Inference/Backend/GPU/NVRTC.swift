@@ -1,5 +1,5 @@
-// NVRTC, NVIDIA's run-time CUDA C++ compiler, loaded with dlopen (libnvrtc.so.12 / .so.11.2, or
-// the file named by $STEPWISE_NVRTC).
+// NVRTC, NVIDIA's run-time CUDA C++ compiler, loaded with dlopen (libnvrtc.so.13 / .so.12 /
+// .so.11.2, or the file named by $STEPWISE_NVRTC).
 //
 // The CUDA device compiles the kernel source with it for the GPU's compute capability: to a
 // cubin (`--gpu-architecture=sm_XY`, machine code the driver loads as is) when NVRTC knows the
@@ -50,12 +50,12 @@ final class NVRTC: @unchecked Sendable {
     private let getLogSize: GetSizeFn
     private let getLog: GetBytesFn
 
-    /// Where NVRTC is looked for: $STEPWISE_NVRTC alone when set, else the CUDA 12 and 11.2+
+    /// Where NVRTC is looked for: $STEPWISE_NVRTC alone when set, else the CUDA 13, 12 and 11.2+
     /// sonames on the loader's path, then in a toolkit's lib64 ($CUDA_HOME, /usr/local/cuda),
     /// which installers do not always put on that path.
     static func candidates(environment: [String: String] = ProcessInfo.processInfo.environment) -> [String] {
         if let path = environment["STEPWISE_NVRTC"], !path.isEmpty { return [path] }
-        let sonames = ["libnvrtc.so.12", "libnvrtc.so.11.2"]
+        let sonames = ["libnvrtc.so.13", "libnvrtc.so.12", "libnvrtc.so.11.2"]
         var toolkits = ["/usr/local/cuda"]
         if let home = environment["CUDA_HOME"], !home.isEmpty, home != "/usr/local/cuda" { toolkits.insert(home, at: 0) }
         return sonames + toolkits.flatMap { toolkit in sonames.map { "\(toolkit)/lib64/\($0)" } }
