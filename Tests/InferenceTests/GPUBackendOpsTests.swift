@@ -33,6 +33,36 @@ final class GPUBackendOpsTests: XCTestCase {
         XCTAssertTrue(GPUKernelSource.kernelNames.contains("attention"))
     }
 
+    /// Bad requests are one-line BackendErrors, as on the CPU backend.
+    func testAllocationErrorsAreOneLine() throws {
+        let backend = try openCLTestBackend()
+        var spec = KVCacheSpec(layers: 2, kvHeads: 2, headDim: 64, blockSize: 16, blockCount: 4)
+        spec.format = .f16
+        var messages: [String] = []
+        XCTAssertThrowsError(try backend.makeKVCache(spec)) { messages.append("\($0)") }
+        spec.format = .f32
+        spec.headDim = 512
+        XCTAssertThrowsError(try backend.makeKVCache(spec)) { messages.append("\($0)") }
+        XCTAssertThrowsError(try [UInt8](repeating: 0, count: 100).withUnsafeBytes {
+            try backend.uploadWeight(name: "w", format: .q8_0, rows: 2, columns: 64, bytes: $0, owner: nil, storeAs: nil)
+        }) { messages.append("\($0)") }
+        XCTAssertThrowsError(try [UInt8](repeating: 0, count: 4 * 64).withUnsafeBytes {
+            try backend.uploadWeight(name: "w", format: .f32, rows: 1, columns: 64, bytes: $0, owner: nil, storeAs: .q4_K)
+        }) { messages.append("\($0)") }
+        spec.headDim = 64
+        let cache = try backend.makeKVCache(spec)
+        XCTAssertThrowsError(try backend.makeBatch(BatchLayout(tokens: [1, 2], sequences: [
+            SequenceSlice(firstRow: 0, rowCount: 2, firstPosition: 0, blockTable: [9]),
+        ]), cache: cache)) { messages.append("\($0)") }
+        XCTAssertThrowsError(try backend.makeRope(RopeConfig(dimensions: 7, base: 10000, layout: .halfSplit))) { messages.append("\($0)") }
+        XCTAssertEqual(messages.count, 6)
+        for m in messages {
+            XCTAssertTrue(!m.isEmpty && !m.contains("\n"), m)
+        }
+        XCTAssertTrue(messages[0].contains("F32"), messages[0])
+        XCTAssertTrue(messages[4].contains("KV block id 9"), messages[4])
+    }
+
     /// A result table: op, shape, error, threshold, verdict.
     static func table(_ results: [BackendOpResult]) -> String {
         let opWidth = max(2, results.map(\.op.count).max() ?? 0)

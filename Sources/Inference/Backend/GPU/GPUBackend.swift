@@ -360,7 +360,6 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
         precondition(c.spec.headDim <= GPUBackend.maxHeadDim, "attention: head dim must be <= \(GPUBackend.maxHeadDim)")
         let width = heads * c.spec.headDim
         precondition(step.rowCount * width <= q.capacity && step.rowCount * width <= out.capacity, "attention: buffers too small")
-        precondition(q !== out, "attention: output aliases the queries")
         launch("attention", groups: (heads, step.rowCount), groupSize: GPUBackend.attentionGroup, [
             .memory(q.memory), .memory(c.keys[layer]), .memory(c.values[layer]),
             .int(heads), .int(c.spec.kvHeads), .int(c.spec.headDim), .int(c.spec.blockSize), .float32(scale),
