@@ -5,7 +5,8 @@
 //   float16-subnormal scales;
 // - GPUMatmul on raw device memory against CPUBackend for every format;
 // - every BackendOpsCheck.matmulCases() case through the OpenCL GPUBackend (what
-//   `stepwise selftest --device opencl` runs), printed as a table.
+//   `stepwise selftest --device opencl` runs), printed as a table;
+// - the kernels' float16 decoding on every bit pattern.
 import Foundation
 @testable import Inference
 import XCTest
@@ -112,13 +113,43 @@ final class GPUMatmulTests: XCTestCase {
         return qs + scales.withUnsafeBytes { Array($0) } + sums.withUnsafeBytes { Array($0) }
     }
 
+    /// Every embedding and matmul backend-ops case on the OpenCL GPUBackend against the CPU
+    /// backend (what `stepwise selftest --device opencl` runs for these ops), as a table.
+    func testMatmulCasesOnOpenCLBackend() throws {
+        let backend = try openCLTestBackend()
+        let started = Date()
+        let results = BackendOpsCheck.run(backend, cases: BackendOpsCheck.matmulCases())
+        XCTAssertGreaterThan(results.count, 60)
+        print("matmul backend-ops on \(backend.description): \(results.count) cases in \(String(format: "%.1f", Date().timeIntervalSince(started))) s")
+        print(GPUBackendOpsTests.table(results))
+        for r in results {
+            XCTAssertTrue(r.passed, "\(r.op) [\(r.shape)]: error \(r.error) > \(r.threshold)\(r.failure.map { " (\($0))" } ?? "")")
+        }
+    }
+
+    /// The kernels' own float16 decoding (half_to_float, used by the F16 matmul and embedding)
+    /// against the CPU's for all 65536 bit patterns: subnormals, signed zeros, inf, NaN payloads.
+    func testHalfConversionIsExactForEveryBitPattern() throws {
+        let (device, matmul) = try matmulOnDevice()
+        let halves = (0...UInt16.max).map { $0 }
+        let table = try upload(device, halves.withUnsafeBytes { Array($0) }, what: "halves")
+        let tokens = try upload(device, [Int32(0)].withUnsafeBytes { Array($0) }, what: "token")
+        let out = try device.allocate(bytes: halves.count * 4, what: "floats")
+        try matmul.embed(table: table, format: .f16, tableRows: 1, columns: halves.count, tokens: tokens, count: 1, into: out)
+        let got = try download(device, out, bytes: halves.count * 4).withUnsafeBytes { Array($0.bindMemory(to: UInt32.self)) }
+        let differing = halves.filter { got[Int($0)] != Kernels.halfToFloat($0).bitPattern }
+        XCTAssertTrue(differing.isEmpty, "\(differing.count) float16 values decode differently, first 0x\(String(differing.first ?? 0, radix: 16))")
+    }
+
     /// GPUMatmul on raw device memory (no GPUBackend involved) against CPUBackend, every format.
     func testMatmulAndEmbedOnRawDeviceMemoryMatchCPU() throws {
         let (device, matmul) = try matmulOnDevice()
         let cpu = CPUBackend(threads: 1)
         var rng = SplitMix64(seed: 11)
         for format in WeightFormat.allCases {
-            for (outRows, columns, rows, withBias) in [(33, 512, 9, true), (1, 256, 1, false)] {
+            // Float rows of a length that is not a multiple of 8 take the one-at-a-time path.
+            let oddFloat = format.blockElements == 1 ? [(7, 37, 3, true)] : []
+            for (outRows, columns, rows, withBias) in [(33, 512, 9, true), (1, 256, 1, false)] + oddFloat {
                 let weightBytes = BackendOpsCheck.randomWeightBytes(format, rows: outRows, columns: columns, rng: &rng)
                 let x = rng.floats(rows * columns)
                 let bias = rng.floats(outRows)

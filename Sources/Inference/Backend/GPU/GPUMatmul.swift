@@ -113,10 +113,11 @@ final class GPUMatmul {
         precondition(bias.map { $0.byteCount >= outRows * 4 } ?? true, "matmul: bias too small")
         precondition(input !== output, "matmul: output aliases input")
         guard rows > 0 else { return }
-        precondition(rows <= 65535 * GPUMatmul.rowsPerGroup, "matmul: \(rows) rows is more than one launch covers")
 
         var activations = input
-        var units = columns  // what the threads of a group stride over
+        // What the threads of a group stride over: 8 weights at a time for float rows of a
+        // multiple of 8, blocks of 32 for integer formats.
+        var units = columns % 8 == 0 ? columns / 8 : columns
         if GPUMatmul.isInteger(format) {
             let needed = GPUMatmul.scratchBytes(format: format, rows: rows, columns: columns)
             guard let scratch, scratch.byteCount >= needed else {
@@ -133,8 +134,11 @@ final class GPUMatmul {
         // (group_sum needs a power of two of at least a warp).
         var group = 32
         while group < units && group < 128 { group *= 2 }
+        // One work-group per (output row, tile of rowsPerGroup activation rows), the tiles of a
+        // row adjacent in the grid.
         let tiles = (rows + GPUMatmul.rowsPerGroup - 1) / GPUMatmul.rowsPerGroup
-        try device.launch(kernel, groups: (x: outRows, y: tiles), groupSize: group, arguments: [
+        precondition(outRows * tiles <= Int(Int32.max), "matmul: \(outRows) x \(rows) is more than one launch covers")
+        try device.launch(kernel, groups: (x: outRows * tiles, y: 1), groupSize: group, arguments: [
             .memory(weight), .int(outRows), .int(columns), .memory(activations), .int(rows),
             .memory(bias ?? output), .int(bias == nil ? 0 : 1), .memory(output),
         ])

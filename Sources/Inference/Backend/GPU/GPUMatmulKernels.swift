@@ -25,23 +25,26 @@
 // Activation rows are ours and 16-byte aligned, so they are read as 32-bit words.
 //
 // Work split of a matrix product y[r, o] = Σ_i W[o, i] · x[r, i]:
-// one work-group per (output row o = GROUP_X, tile of MM_ROWS activation rows = GROUP_Y). The
-// group's threads stride over the weight row (elements for float formats, blocks of 32 values
-// for integer ones), so consecutive threads read consecutive weight bytes (coalesced), and
-// each weight element read is used for all MM_ROWS activation rows of the tile before it is
-// dropped: with up to MM_ROWS rows (decode) the weight matrix is read once per step. Each
-// thread keeps MM_ROWS partial sums; a work-group reduction (`group_sum`) finishes each.
+// one work-group per (output row o, tile of MM_ROWS activation rows). The group's threads
+// stride over the weight row (8 elements at a time for float formats, blocks of 32 values for
+// integer ones), so consecutive threads read consecutive weight bytes (coalesced), and each
+// weight element read is used for all MM_ROWS activation rows of the tile before it is
+// dropped: with up to MM_ROWS rows (decode) the weight matrix is read once per step; with more
+// (many sequences, prompts) the tiles of one output row are neighbours in the grid, so they
+// run at the same time and mostly share the row through the cache. Each thread keeps MM_ROWS
+// partial sums; a work-group reduction (`group_sum`) finishes each.
 //
 // Not done yet for speed (correctness first; each would keep the results the same up to
 // summation order):
-// - several output rows per work-group (one warp per row) so small rows do not leave threads
-//   idle, and 16-byte vector loads of the weight bytes (needs per-format alignment care);
-// - `__dp4a` for the 4-byte integer dot products on CUDA (sm_61+), instead of `dot4` below;
+// - several output rows per work-group (one warp per row) so short rows do not leave threads
+//   idle, and 16-byte loads of integer-format weights (blocks are only 2-byte aligned: it
+//   needs a repacked copy with scales and values separated, as llama.cpp's CUDA backend does
+//   not but its Metal/Vulkan ones partly do);
 // - one warp-shuffle reduction for all MM_ROWS sums at once instead of MM_ROWS group_sums;
 // - for prompts (hundreds of rows) a real tiled matrix product: weight and activation tiles
 //   staged in shared memory, each thread computing a small register block of outputs (and
-//   cuBLAS/tensor cores for F16/BF16); today a prompt re-reads the weight matrix once per
-//   MM_ROWS rows (from L2 when it fits);
+//   cuBLAS/tensor cores for F16/BF16); today a prompt reads each weight row once per
+//   MM_ROWS rows, from L2 for all but the first tile;
 // - quantizing activations with a work-group per block instead of one thread per block.
 
 extension GPUKernelSource {
@@ -61,10 +64,16 @@ DEVICE u32 load_u32_a2(GLOBAL const u8 *p) {
 // The signed value of the low byte of b.
 DEVICE int sext8(u32 b) { return (int)((b & 0xffu) ^ 0x80u) - 128; }
 
-// Dot product of the 4 signed bytes of a with the 4 signed bytes of b.
+// Dot product of the 4 signed bytes of a with the 4 signed bytes of b. On NVIDIA GPUs from
+// Pascal (sm_61) on, one dp4a instruction does it (__dp4a: signed bytes, exact, same result);
+// that branch is compiled by NVRTC only, the portable one runs everywhere else (and in CI).
 DEVICE int dot4(u32 a, u32 b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 610
+    return __dp4a((int)a, (int)b, 0);
+#else
     return sext8(a) * sext8(b) + sext8(a >> 8) * sext8(b >> 8) + sext8(a >> 16) * sext8(b >> 16) +
            sext8(a >> 24) * sext8(b >> 24);
+#endif
 }
 
 // f rounded to the nearest float16 value (ties to even), as a float: bit-exact with CKernels'
@@ -160,9 +169,11 @@ KERNEL void quantize_act_q8_K(GLOBAL const float *x, int rows, int columns, GLOB
 }
 
 // ---- Matrix products ----
-// Every matmul kernel: grid (outRows, ceil(rows / MM_ROWS)), any power-of-two group size
-// 32...MAX_GROUP; y is rows x outRows; bias (outRows floats) is read only when hasBias != 0.
-// Integer formats read `act` (the quantized rows of x) instead of x.
+// Every matmul kernel: grid of outRows * tiles work-groups (tiles = ceil(rows / MM_ROWS)) along
+// x, the tiles of one output row adjacent so they run together and share the weight row
+// through the cache; any power-of-two group size 32...MAX_GROUP; y is rows x outRows; bias
+// (outRows floats) is read only when hasBias != 0. Integer formats read `act` (the quantized
+// rows of x) instead of x.
 
 // Sums each thread's partial results over the work-group and writes y (+ bias). nr, the rows
 // of this tile, is the same for every thread of the group, so all of them reach group_sum.
@@ -176,20 +187,81 @@ DEVICE void mm_finish(const float *acc, int nr, LOCAL float *scratch, GLOBAL flo
     }
 }
 
+// Float16 bits (the low 16 bits of h) as a float, exactly: normals, subnormals, inf, NaN
+// (as CKernels' ck_f16_to_f32). Integer operations only, so it does not depend on the device
+// keeping float subnormals.
+DEVICE float half_to_float(u32 h) {
+    const u32 sign = (h & 0x8000u) << 16;
+    const u32 rest = h & 0x7fffu;
+    if (rest < 0x0400u) {  // zero or subnormal: rest * 2^-24
+        const float v = (float)rest * 5.9604644775390625e-8f;
+        return AS_FLOAT(sign | AS_UINT(v));
+    }
+    if (rest >= 0x7c00u) return AS_FLOAT(sign | 0x7f800000u | ((rest & 0x3ffu) << 13));
+    return AS_FLOAT(sign | ((rest << 13) + 0x38000000u));  // exponent rebiased by 127 - 15
+}
+
+// Weights 8g ... 8g+7 of a float-format row as floats, from one 16-byte load (rows of a
+// multiple of 8 elements are 16-byte aligned). uint4/float4 exist in both dialects (OpenCL
+// vector types, CUDA structs); only their .x .y .z .w are used.
+DEVICE void load8_f32(GLOBAL const float *row, int g, float *v) {
+    const float4 a = ((GLOBAL const float4 *)row)[2 * g], b = ((GLOBAL const float4 *)row)[2 * g + 1];
+    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w;
+    v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+}
+DEVICE void load8_f16(GLOBAL const u16 *row, int g, float *v) {
+    const uint4 q = ((GLOBAL const uint4 *)row)[g];
+    v[0] = half_to_float(q.x); v[1] = half_to_float(q.x >> 16);
+    v[2] = half_to_float(q.y); v[3] = half_to_float(q.y >> 16);
+    v[4] = half_to_float(q.z); v[5] = half_to_float(q.z >> 16);
+    v[6] = half_to_float(q.w); v[7] = half_to_float(q.w >> 16);
+}
+DEVICE void load8_bf16(GLOBAL const u16 *row, int g, float *v) {
+    const uint4 q = ((GLOBAL const uint4 *)row)[g];
+    v[0] = AS_FLOAT(q.x << 16); v[1] = AS_FLOAT(q.x & 0xffff0000u);
+    v[2] = AS_FLOAT(q.y << 16); v[3] = AS_FLOAT(q.y & 0xffff0000u);
+    v[4] = AS_FLOAT(q.z << 16); v[5] = AS_FLOAT(q.z & 0xffff0000u);
+    v[6] = AS_FLOAT(q.w << 16); v[7] = AS_FLOAT(q.w & 0xffff0000u);
+}
+
+// acc[j] += w[0..7] · x[r0 + j, 8g ... 8g+7] for the nr rows of the tile (xr = row r0 of x).
+DEVICE void mm_accumulate8(float *acc, int nr, const float *w, GLOBAL const float *xr, int columns, int g) {
+    for (int j = 0; j < MM_ROWS; j++) {
+        if (j >= nr) break;
+        GLOBAL const float4 *xv = (GLOBAL const float4 *)(xr + (i64)j * columns) + 2 * g;
+        const float4 a = xv[0], b = xv[1];
+        acc[j] += w[0] * a.x + w[1] * a.y + w[2] * a.z + w[3] * a.w + w[4] * b.x + w[5] * b.y + w[6] * b.z + w[7] * b.w;
+    }
+}
+
+// acc[j] += w · x[r0 + j, i] (rows whose length is not a multiple of 8).
+DEVICE void mm_accumulate1(float *acc, int nr, float w, GLOBAL const float *xr, int columns, int i) {
+    for (int j = 0; j < MM_ROWS; j++) {
+        if (j >= nr) break;
+        acc[j] += w * xr[(i64)j * columns + i];
+    }
+}
+
+// The float formats: threads take 8 consecutive weights at a time (16- or 32-byte loads) when
+// the row length is a multiple of 8, else one.
 KERNEL void matmul_f32(GLOBAL const float *w, int outRows, int columns, GLOBAL const float *x, int rows,
                        GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
     SHARED float scratch[MAX_GROUP];
-    const int o = GROUP_X, r0 = GROUP_Y * MM_ROWS;
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
     const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
     GLOBAL const float *wr = w + (i64)o * columns;
     GLOBAL const float *xr = x + (i64)r0 * columns;
     float acc[MM_ROWS];
     for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
-    for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) {
-        const float wv = wr[i];
-        for (int j = 0; j < MM_ROWS; j++) {
-            if (j < nr) acc[j] += wv * xr[(i64)j * columns + i];
+    if (columns % 8 == 0) {
+        for (int g = THREAD_ID; g < columns / 8; g += GROUP_SIZE) {
+            float wv[8];
+            load8_f32(wr, g, wv);
+            mm_accumulate8(acc, nr, wv, xr, columns, g);
         }
+    } else {
+        for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) mm_accumulate1(acc, nr, wr[i], xr, columns, i);
     }
     mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
 }
@@ -197,17 +269,21 @@ KERNEL void matmul_f32(GLOBAL const float *w, int outRows, int columns, GLOBAL c
 KERNEL void matmul_f16(GLOBAL const u16 *w, int outRows, int columns, GLOBAL const float *x, int rows,
                        GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
     SHARED float scratch[MAX_GROUP];
-    const int o = GROUP_X, r0 = GROUP_Y * MM_ROWS;
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
     const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
     GLOBAL const u16 *wr = w + (i64)o * columns;
     GLOBAL const float *xr = x + (i64)r0 * columns;
     float acc[MM_ROWS];
     for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
-    for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) {
-        const float wv = load_f16(wr, i);
-        for (int j = 0; j < MM_ROWS; j++) {
-            if (j < nr) acc[j] += wv * xr[(i64)j * columns + i];
+    if (columns % 8 == 0) {
+        for (int g = THREAD_ID; g < columns / 8; g += GROUP_SIZE) {
+            float wv[8];
+            load8_f16(wr, g, wv);
+            mm_accumulate8(acc, nr, wv, xr, columns, g);
         }
+    } else {
+        for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) mm_accumulate1(acc, nr, half_to_float(wr[i]), xr, columns, i);
     }
     mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
 }
@@ -215,17 +291,21 @@ KERNEL void matmul_f16(GLOBAL const u16 *w, int outRows, int columns, GLOBAL con
 KERNEL void matmul_bf16(GLOBAL const u16 *w, int outRows, int columns, GLOBAL const float *x, int rows,
                         GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
     SHARED float scratch[MAX_GROUP];
-    const int o = GROUP_X, r0 = GROUP_Y * MM_ROWS;
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
     const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
     GLOBAL const u16 *wr = w + (i64)o * columns;
     GLOBAL const float *xr = x + (i64)r0 * columns;
     float acc[MM_ROWS];
     for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
-    for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) {
-        const float wv = load_bf16(wr, i);
-        for (int j = 0; j < MM_ROWS; j++) {
-            if (j < nr) acc[j] += wv * xr[(i64)j * columns + i];
+    if (columns % 8 == 0) {
+        for (int g = THREAD_ID; g < columns / 8; g += GROUP_SIZE) {
+            float wv[8];
+            load8_bf16(wr, g, wv);
+            mm_accumulate8(acc, nr, wv, xr, columns, g);
         }
+    } else {
+        for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) mm_accumulate1(acc, nr, load_bf16(wr, i), xr, columns, i);
     }
     mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
 }
@@ -234,7 +314,8 @@ KERNEL void matmul_bf16(GLOBAL const u16 *w, int outRows, int columns, GLOBAL co
 KERNEL void matmul_q8_0(GLOBAL const u8 *w, int outRows, int columns, GLOBAL const u8 *act, int rows,
                         GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
     SHARED float scratch[MAX_GROUP];
-    const int o = GROUP_X, r0 = GROUP_Y * MM_ROWS;
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
     const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
     const int units = columns / 32;
     const i64 rowBytes = act_row_bytes(columns);
@@ -263,7 +344,8 @@ KERNEL void matmul_q8_0(GLOBAL const u8 *w, int outRows, int columns, GLOBAL con
 KERNEL void matmul_q4_0(GLOBAL const u8 *w, int outRows, int columns, GLOBAL const u8 *act, int rows,
                         GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
     SHARED float scratch[MAX_GROUP];
-    const int o = GROUP_X, r0 = GROUP_Y * MM_ROWS;
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
     const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
     const int units = columns / 32;
     const i64 rowBytes = act_row_bytes(columns);
@@ -309,7 +391,8 @@ DEVICE int q4k_min(GLOBAL const u8 *s, int j) {
 KERNEL void matmul_q4_K(GLOBAL const u8 *w, int outRows, int columns, GLOBAL const u8 *act, int rows,
                         GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
     SHARED float scratch[MAX_GROUP];
-    const int o = GROUP_X, r0 = GROUP_Y * MM_ROWS;
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
     const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
     const int units = columns / 32;
     const i64 rowBytes = act_row_bytes(columns);
@@ -348,7 +431,8 @@ KERNEL void matmul_q4_K(GLOBAL const u8 *w, int outRows, int columns, GLOBAL con
 KERNEL void matmul_q6_K(GLOBAL const u8 *w, int outRows, int columns, GLOBAL const u8 *act, int rows,
                         GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
     SHARED float scratch[MAX_GROUP];
-    const int o = GROUP_X, r0 = GROUP_Y * MM_ROWS;
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
     const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
     const int units = columns / 32;
     const i64 rowBytes = act_row_bytes(columns);
@@ -405,7 +489,7 @@ DEVICE i64 format_row_bytes(int format, int n) {
 DEVICE float dequantize_value(int format, GLOBAL const u8 *row, int i) {
     switch (format) {
     case 0: return ((GLOBAL const float *)row)[i];
-    case 1: return load_f16((GLOBAL const u16 *)row, i);
+    case 1: return half_to_float(((GLOBAL const u16 *)row)[i]);
     case 30: return load_bf16((GLOBAL const u16 *)row, i);
     case 8: {
         GLOBAL const u8 *blk = row + 34 * (i / 32);
