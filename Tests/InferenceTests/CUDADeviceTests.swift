@@ -187,6 +187,7 @@ final class CUDADeviceTests: XCTestCase {
         XCTAssertEqual(h100.target, CompileTarget(architecture: 90, kind: .cubin))
         XCTAssertEqual(h100.totalMemory, 80 << 30)
         XCTAssertEqual(h100.multiprocessors, 132)
+        XCTAssertEqual(h100.peakMemoryBandwidth, 3_352_320_000_000)  // H100 SXM: 3.35 TB/s
         XCTAssertTrue(h100.name.hasPrefix("Fake GPU (compute capability 9.0, driver CUDA 12.4, NVRTC 12."), h100.name)
         XCTAssertTrue(h100.name.hasSuffix("sm_90 cubin)"), h100.name)
         XCTAssertEqual(h100.api, .cuda)
@@ -507,6 +508,8 @@ CUresult cuDeviceGetAttribute(int *value, int attribute, CUdevice d) {
     case 1: *value = 1024; return 0;        /* max threads per block */
     case 6: *value = 65535; return 0;       /* max grid y */
     case 16: *value = 132; return 0;        /* multiprocessors */
+    case 36: *value = 2619000; return 0;    /* memory clock, kHz (H100 SXM) */
+    case 37: *value = 5120; return 0;       /* memory bus width, bits */
     case 75: *value = cc_major; return 0;
     case 76: *value = cc_minor; return 0;
     default: return 1;

@@ -78,6 +78,9 @@ final class CUDADevice: ComputeDevice {
     /// How the kernels are compiled for this GPU (cubin for sm_XY, or PTX for compute_XY).
     let target: CompileTarget
     let multiprocessors: Int
+    /// Theoretical memory bandwidth in bytes per second (double data rate × bus width), the
+    /// yardstick for decode speed; nil when the driver does not report the memory clock.
+    let peakMemoryBandwidth: Double?
 
     private let driver: CUDADriverAPI
     private let nvrtc: NVRTC
@@ -132,6 +135,12 @@ final class CUDADevice: ComputeDevice {
         let maxThreads = try attribute(CUDADriverAPI.attributeMaxThreadsPerBlock, "max threads per block")
         let maxGridY = try attribute(CUDADriverAPI.attributeMaxGridDimY, "max grid y")
         let multiprocessors = try attribute(CUDADriverAPI.attributeMultiprocessorCount, "multiprocessors")
+        var peakMemoryBandwidth: Double?
+        if let clock = try? attribute(CUDADriverAPI.attributeMemoryClockRate, "memory clock"),
+           let width = try? attribute(CUDADriverAPI.attributeGlobalMemoryBusWidth, "memory bus width"),
+           clock > 0, width > 0 {
+            peakMemoryBandwidth = 2 * Double(clock) * 1000 * Double(width) / 8
+        }
         var nameBuffer = [CChar](repeating: 0, count: 256)
         try driver.check(driver.cuDeviceGetName(&nameBuffer, Int32(nameBuffer.count - 1), device), "cuDeviceGetName")
         let deviceName = cString(nameBuffer)
@@ -155,7 +164,7 @@ final class CUDADevice: ComputeDevice {
         return CUDADevice(driver: driver, nvrtc: nvrtc, context: context, stream: stream, cache: cache,
                           deviceName: deviceName, totalMemory: total, computeCapability: (major, minor),
                           driverVersion: driverVersion, target: target, multiprocessors: multiprocessors,
-                          maxGridY: maxGridY)
+                          peakMemoryBandwidth: peakMemoryBandwidth, maxGridY: maxGridY)
     }
 
     /// The NVRTC to compile with and what it makes: the first of `candidates` that loads, whose
@@ -196,7 +205,8 @@ final class CUDADevice: ComputeDevice {
 
     private init(driver: CUDADriverAPI, nvrtc: NVRTC, context: CUDAContext, stream: CUDADriverAPI.CUstream,
                  cache: KernelCache?, deviceName: String, totalMemory: Int, computeCapability: (major: Int, minor: Int),
-                 driverVersion: Int, target: CompileTarget, multiprocessors: Int, maxGridY: Int) {
+                 driverVersion: Int, target: CompileTarget, multiprocessors: Int, peakMemoryBandwidth: Double?,
+                 maxGridY: Int) {
         self.driver = driver
         self.nvrtc = nvrtc
         self.context = context
@@ -208,6 +218,7 @@ final class CUDADevice: ComputeDevice {
         self.driverVersion = driverVersion
         self.target = target
         self.multiprocessors = multiprocessors
+        self.peakMemoryBandwidth = peakMemoryBandwidth
         self.maxGridY = maxGridY
         let code = target.kind == .cubin ? "sm_\(target.architecture) cubin" : "compute_\(target.architecture) PTX"
         self.name = "\(deviceName) (compute capability \(computeCapability.major).\(computeCapability.minor), "

@@ -25,6 +25,8 @@ final class CUDADriverAPI: @unchecked Sendable {
     static let attributeMaxThreadsPerBlock: Int32 = 1
     static let attributeMaxGridDimY: Int32 = 6
     static let attributeMultiprocessorCount: Int32 = 16
+    static let attributeMemoryClockRate: Int32 = 36       // kHz
+    static let attributeGlobalMemoryBusWidth: Int32 = 37  // bits
     static let attributeComputeCapabilityMajor: Int32 = 75
     static let attributeComputeCapabilityMinor: Int32 = 76
 
