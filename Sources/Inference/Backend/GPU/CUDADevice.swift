@@ -58,11 +58,16 @@ final class CUDAKernel: DeviceKernel {
     let function: CUDADriverAPI.CUfunction
     /// Keeps the module (and so `function`) loaded.
     let module: CUDAModule
+    /// Byte size of each parameter, when the driver can say: launches are checked against it,
+    /// because cuLaunchKernel itself reads as many values as the kernel has parameters,
+    /// whatever it is given.
+    let parameterSizes: [Int]?
 
-    init(name: String, function: CUDADriverAPI.CUfunction, module: CUDAModule) {
+    init(name: String, function: CUDADriverAPI.CUfunction, module: CUDAModule, parameterSizes: [Int]?) {
         self.name = name
         self.function = function
         self.module = module
+        self.parameterSizes = parameterSizes
     }
 }
 
@@ -325,7 +330,8 @@ final class CUDADevice: ComputeDevice {
             var function: CUDADriverAPI.CUfunction?
             try driver.check(driver.cuModuleGetFunction(&function, module.handle, kernelName), "cuModuleGetFunction(\(kernelName))")
             guard let function else { throw DeviceError("CUDA cuModuleGetFunction(\(kernelName)) returned nothing") }
-            result[kernelName] = CUDAKernel(name: kernelName, function: function, module: module)
+            result[kernelName] = CUDAKernel(name: kernelName, function: function, module: module,
+                                            parameterSizes: driver.parameterSizes(of: function))
         }
         return result
     }
@@ -360,6 +366,9 @@ final class CUDADevice: ComputeDevice {
         guard groups.x <= Int(Int32.max), groups.y <= maxGridY else {
             throw DeviceError("CUDA launch of \(kernel.name): \(groups.x)x\(groups.y) groups exceed the grid limit (y at most \(maxGridY))")
         }
+        if let sizes = kernel.parameterSizes, !KernelParameters.matches(arguments, sizes: sizes) {
+            throw DeviceError("CUDA launch of \(kernel.name): arguments of \(arguments.map(KernelParameters.byteSize)) bytes for parameters of \(sizes) bytes")
+        }
         try context.makeCurrent()
         let status = KernelParameters.with(arguments) { parameters in
             driver.cuLaunchKernel(kernel.function, UInt32(groups.x), UInt32(groups.y), 1, UInt32(groupSize), 1, 1,
@@ -387,6 +396,21 @@ private func cString(_ buffer: [CChar]) -> String {
 /// float. Every value gets its own 8-byte, 8-aligned slot.
 enum KernelParameters {
     static let slotBytes = 8
+
+    /// The size of an argument's value as the kernel receives it.
+    static func byteSize(_ argument: KernelArgument) -> Int {
+        switch argument {
+        case .memory: return 8
+        case .int32, .float32: return 4
+        }
+    }
+
+    /// Whether `arguments` fit parameters of `sizes` bytes one for one.
+    static func matches(_ arguments: [KernelArgument], sizes: [Int]) -> Bool {
+        guard arguments.count == sizes.count else { return false }
+        for (argument, size) in zip(arguments, sizes) where byteSize(argument) != size { return false }
+        return true
+    }
 
     static func with<R>(_ arguments: [KernelArgument], _ body: (UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> R) -> R {
         let storage = UnsafeMutableRawPointer.allocate(byteCount: max(arguments.count, 1) * slotBytes, alignment: slotBytes)

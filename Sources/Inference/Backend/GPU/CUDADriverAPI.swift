@@ -65,6 +65,8 @@ final class CUDADriverAPI: @unchecked Sendable {
     let cuModuleLoadDataEx: @convention(c) (UnsafeMutablePointer<CUmodule?>, UnsafeRawPointer,
                                             UInt32, UnsafeMutablePointer<Int32>?,
                                             UnsafeMutablePointer<UnsafeMutableRawPointer?>?) -> CUresult
+    /// Offset and size of a kernel's parameter (CUDA 12.4+; nil with older drivers).
+    let cuFuncGetParamInfo: (@convention(c) (CUfunction?, Int, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Int>?) -> CUresult)?
     let cuModuleUnload: @convention(c) (CUmodule?) -> CUresult
     let cuModuleGetFunction: @convention(c) (UnsafeMutablePointer<CUfunction?>, CUmodule?, UnsafePointer<CChar>) -> CUresult
     let cuLaunchKernel: @convention(c) (CUfunction?, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, CUstream?,
@@ -117,6 +119,22 @@ final class CUDADriverAPI: @unchecked Sendable {
         cuModuleUnload = try load("cuModuleUnload")
         cuModuleGetFunction = try load("cuModuleGetFunction")
         cuLaunchKernel = try load("cuLaunchKernel")
+        cuFuncGetParamInfo = library.optionalSymbol("cuFuncGetParamInfo", as: (@convention(c) (CUfunction?, Int, UnsafeMutablePointer<Int>?, UnsafeMutablePointer<Int>?) -> CUresult).self)
+    }
+
+    /// The byte size of each parameter of `function` as compiled, or nil when the driver cannot
+    /// say (before CUDA 12.4). Asking past the last parameter is CUDA_ERROR_INVALID_VALUE.
+    func parameterSizes(of function: CUfunction) -> [Int]? {
+        guard let cuFuncGetParamInfo else { return nil }
+        var sizes: [Int] = []
+        while sizes.count < 4096 {
+            var offset = 0, size = 0
+            let status = cuFuncGetParamInfo(function, sizes.count, &offset, &size)
+            if status == 1 { return sizes }   // CUDA_ERROR_INVALID_VALUE: no parameter at this index
+            guard status == 0 else { return nil }
+            sizes.append(size)
+        }
+        return nil
     }
 
     /// "CUDA_ERROR_OUT_OF_MEMORY (out of memory)": the driver's name and description of a
