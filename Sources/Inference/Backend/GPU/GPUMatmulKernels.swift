@@ -1,6 +1,538 @@
-// Embedding lookup and matrix products for every weight format (see GPUKernelSource.swift).
+// Embedding lookup and matrix products for every weight format (see GPUKernelSource.swift for
+// the dialect; GPUMatmul.swift launches these kernels).
+//
+// What the results must equal: the CPU backend's (Sources/CKernels/quants.c) up to float
+// summation order. So the integer formats do what CKernels does, step for step:
+// - each activation row is first quantized to 8 bits on the device (`quantize_act_q8_0` for
+//   Q8_0/Q4_0 weights: blocks of 32, scale amax/127 rounded to float16, values rounded to
+//   nearest even from 127/amax; `quantize_act_q8_K` for Q4_K/Q6_K weights: one scale per 256,
+//   -127/m with m the signed value of largest magnitude, values capped at 127), with the
+//   integer sum of every 16 values, which the weight formats with an offset (Q4_0's -8, Q4_K's
+//   minimum, Q6_K's -32) multiply by the offset instead of subtracting it from every value;
+// - weights and activations are multiplied in integers per block of 32 and only the block's
+//   integer sum is scaled by floats, in the same order of float operations as the scalar C.
+// Float formats (F32, F16, BF16) accumulate in F32, as the CPU backend does.
+//
+// Device layout of one quantized activation row of n values (n a multiple of 32), made by the
+// quantize kernels and read by the integer matmul kernels; `act_row_bytes` gives its size
+// rounded up to 16 bytes (GPUMatmul.scratchBytes computes the same on the host):
+//     int8 qs[n] | float d[n/32] (scale of each block of 32) | int s[n/16] (sum of each 16 qs)
+// For Q8_K-style rows the 256-value scale is repeated for each of its 8 blocks of 32, so the
+// matmul kernels read every format's activations the same way.
+//
+// Weight blocks are read as bytes and 16-bit words only: GGML blocks are 2-byte aligned at best
+// (Q8_0 is 34 bytes, Q4_0 18, Q6_K 210), so a 32-bit load from a weight row could be unaligned.
+// Activation rows are ours and 16-byte aligned, so they are read as 32-bit words.
+//
+// Work split of a matrix product y[r, o] = Σ_i W[o, i] · x[r, i]:
+// one work-group per (output row o, tile of MM_ROWS activation rows). The group's threads
+// stride over the weight row (8 elements at a time for float formats, blocks of 32 values for
+// integer ones), so consecutive threads read consecutive weight bytes (coalesced), and each
+// weight element read is used for all MM_ROWS activation rows of the tile before it is
+// dropped: with up to MM_ROWS rows (decode) the weight matrix is read once per step; with more
+// (many sequences, prompts) the tiles of one output row are neighbours in the grid, so they
+// run at the same time and mostly share the row through the cache. Each thread keeps MM_ROWS
+// partial sums; a work-group reduction (`group_sum`) finishes each.
+//
+// Not done yet for speed (correctness first; each would keep the results the same up to
+// summation order):
+// - several output rows per work-group (one warp per row) so short rows do not leave threads
+//   idle, and 16-byte loads of integer-format weights (blocks are only 2-byte aligned: it
+//   needs a repacked copy with scales and values separated, as llama.cpp's CUDA backend does
+//   not but its Metal/Vulkan ones partly do);
+// - one warp-shuffle reduction for all MM_ROWS sums at once instead of MM_ROWS group_sums;
+// - for prompts (hundreds of rows) a real tiled matrix product: weight and activation tiles
+//   staged in shared memory, each thread computing a small register block of outputs (and
+//   cuBLAS/tensor cores for F16/BF16); today a prompt reads each weight row once per
+//   MM_ROWS rows, from L2 for all but the first tile;
+// - quantizing activations with a work-group per block instead of one thread per block.
 
 extension GPUKernelSource {
     static let matmulKernels = #"""
+// ---- Matrix products and embedding lookup (GPUMatmulKernels.swift) ----
+
+// Activation rows per work-group of a matrix product (each weight element is used this often
+// per read).
+#define MM_ROWS 8
+
+// 4 bytes at a 2-byte aligned address (GGML weight blocks), little-endian.
+DEVICE u32 load_u32_a2(GLOBAL const u8 *p) {
+    GLOBAL const u16 *h = (GLOBAL const u16 *)p;
+    return (u32)h[0] | ((u32)h[1] << 16);
+}
+
+// The signed value of the low byte of b.
+DEVICE int sext8(u32 b) { return (int)((b & 0xffu) ^ 0x80u) - 128; }
+
+// Dot product of the 4 signed bytes of a with the 4 signed bytes of b. On NVIDIA GPUs from
+// Pascal (sm_61) on, one dp4a instruction does it (__dp4a: signed bytes, exact, same result);
+// that branch is compiled by NVRTC only, the portable one runs everywhere else (and in CI).
+DEVICE int dot4(u32 a, u32 b) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 610
+    return __dp4a((int)a, (int)b, 0);
+#else
+    return sext8(a) * sext8(b) + sext8(a >> 8) * sext8(b >> 8) + sext8(a >> 16) * sext8(b >> 16) +
+           sext8(a >> 24) * sext8(b >> 24);
+#endif
+}
+
+// f rounded to the nearest float16 value (ties to even), as a float: bit-exact with CKernels'
+// ck_f16_to_f32(ck_f32_to_f16(f)), including float16 subnormals and overflow to infinity.
+DEVICE float round_to_half(float f) {
+    const u32 x = AS_UINT(f);
+    const u32 sign = x & 0x80000000u;
+    const u32 a = x & 0x7fffffffu;
+    if (a >= 0x7f800000u) return f;                            // inf, NaN
+    if (a >= 0x477ff000u) return AS_FLOAT(sign | 0x7f800000u);  // past the largest float16
+    if (a < 0x38800000u) {
+        // float16 subnormal: a multiple of 2^-24 (scaling by powers of two is exact).
+        const float q = F_RINT(AS_FLOAT(a) * 16777216.0f) * 5.9604644775390625e-8f;
+        return AS_FLOAT(sign | AS_UINT(q));
+    }
+    // Normal: keep 10 mantissa bits, round the 13 dropped ones to nearest even (a carry
+    // moves into the exponent, as it should).
+    u32 kept = a >> 13;
+    const u32 rest = a & 0x1fffu;
+    if (rest > 0x1000u || (rest == 0x1000u && (kept & 1u))) kept++;
+    return AS_FLOAT(sign | (kept << 13));
+}
+
+// ---- Quantized activation rows (layout in GPUMatmulKernels.swift's header) ----
+
+DEVICE i64 act_row_bytes(int n) { return ((i64)n + n / 8 + n / 4 + 15) & ~(i64)15; }
+// Scale of block u (32 values) of an activation row of n values.
+DEVICE float act_scale(GLOBAL const u8 *row, int n, int u) { return ((GLOBAL const float *)(row + n))[u]; }
+// Sum of the 16 values h (= 2u or 2u + 1) of an activation row of n values.
+DEVICE int act_sum16(GLOBAL const u8 *row, int n, int h) { return ((GLOBAL const int *)(row + n + n / 8))[h]; }
+
+// One thread per block of 32 values: x is rows x columns F32; act gets one row per input row.
+KERNEL void quantize_act_q8_0(GLOBAL const float *x, int rows, int columns, GLOBAL u8 *act) {
+    const int blocks = columns / 32;
+    const int id = GROUP_X * GROUP_SIZE + THREAD_ID;
+    if (id >= rows * blocks) return;
+    const int r = id / blocks, b = id % blocks;
+    GLOBAL const float *v = x + (i64)r * columns + 32 * b;
+    GLOBAL u8 *row = act + (i64)r * act_row_bytes(columns);
+    float amax = 0.0f;
+    for (int j = 0; j < 32; j++) amax = F_FMAX(amax, F_FABS(v[j]));
+    // As ck_quantize_act: values from the unrounded 127/amax, the stored scale rounded to float16.
+    const float inv = amax != 0.0f ? 127.0f / amax : 0.0f;
+    int sum_lo = 0, sum_hi = 0;
+    for (int w = 0; w < 8; w++) {
+        u32 word = 0;
+        for (int k = 0; k < 4; k++) {
+            const int q = (int)F_RINT(v[4 * w + k] * inv);
+            word |= ((u32)q & 0xffu) << (8 * k);
+            if (w < 4) sum_lo += q; else sum_hi += q;
+        }
+        ((GLOBAL u32 *)row)[8 * b + w] = word;
+    }
+    ((GLOBAL float *)(row + columns))[b] = round_to_half(amax / 127.0f);
+    ((GLOBAL int *)(row + columns + columns / 8))[2 * b] = sum_lo;
+    ((GLOBAL int *)(row + columns + columns / 8))[2 * b + 1] = sum_hi;
+}
+
+// One thread per block of 256 values (Q8_K-style, for Q4_K/Q6_K weights), as ck_quantize_act_k.
+KERNEL void quantize_act_q8_K(GLOBAL const float *x, int rows, int columns, GLOBAL u8 *act) {
+    const int blocks = columns / 256;
+    const int id = GROUP_X * GROUP_SIZE + THREAD_ID;
+    if (id >= rows * blocks) return;
+    const int r = id / blocks, b = id % blocks;
+    GLOBAL const float *v = x + (i64)r * columns + 256 * b;
+    GLOBAL u8 *row = act + (i64)r * act_row_bytes(columns);
+    // The first value of largest magnitude, with its sign.
+    float amax = 0.0f, peak = 0.0f;
+    for (int j = 0; j < 256; j++) {
+        const float a = F_FABS(v[j]);
+        if (a > amax) { amax = a; peak = v[j]; }
+    }
+    float iscale = 0.0f, scale = 0.0f;
+    if (amax != 0.0f) {
+        iscale = -127.0f / peak;
+        scale = 1.0f / iscale;
+    }
+    for (int sub = 0; sub < 16; sub++) {
+        int sum = 0;
+        for (int w = 0; w < 4; w++) {
+            u32 word = 0;
+            for (int k = 0; k < 4; k++) {
+                int q = (int)F_RINT(iscale * v[16 * sub + 4 * w + k]);
+                q = q < 127 ? q : 127;
+                word |= ((u32)q & 0xffu) << (8 * k);
+                sum += q;
+            }
+            ((GLOBAL u32 *)row)[64 * b + 4 * sub + w] = word;
+        }
+        ((GLOBAL int *)(row + columns + columns / 8))[16 * b + sub] = sum;
+    }
+    for (int u = 0; u < 8; u++) ((GLOBAL float *)(row + columns))[8 * b + u] = scale;
+}
+
+// ---- Matrix products ----
+// Every matmul kernel: grid of outRows * tiles work-groups (tiles = ceil(rows / MM_ROWS)) along
+// x, the tiles of one output row adjacent so they run together and share the weight row
+// through the cache; any power-of-two group size 32...MAX_GROUP; y is rows x outRows; bias
+// (outRows floats) is read only when hasBias != 0. Integer formats read `act` (the quantized
+// rows of x) instead of x.
+
+// Sums each thread's partial results over the work-group and writes y (+ bias). nr, the rows
+// of this tile, is the same for every thread of the group, so all of them reach group_sum.
+DEVICE void mm_finish(const float *acc, int nr, LOCAL float *scratch, GLOBAL float *y, int outRows, int o,
+                      int r0, GLOBAL const float *bias, int hasBias) {
+    const float b = hasBias ? bias[o] : 0.0f;
+    for (int j = 0; j < MM_ROWS; j++) {
+        if (j >= nr) break;
+        const float total = group_sum(acc[j], scratch);
+        if (THREAD_ID == 0) y[(i64)(r0 + j) * outRows + o] = total + b;
+    }
+}
+
+// Float16 bits (the low 16 bits of h) as a float, exactly: normals, subnormals, inf, NaN
+// (as CKernels' ck_f16_to_f32). Integer operations only, so it does not depend on the device
+// keeping float subnormals.
+DEVICE float half_to_float(u32 h) {
+    const u32 sign = (h & 0x8000u) << 16;
+    const u32 rest = h & 0x7fffu;
+    if (rest < 0x0400u) {  // zero or subnormal: rest * 2^-24
+        const float v = (float)rest * 5.9604644775390625e-8f;
+        return AS_FLOAT(sign | AS_UINT(v));
+    }
+    if (rest >= 0x7c00u) return AS_FLOAT(sign | 0x7f800000u | ((rest & 0x3ffu) << 13));
+    return AS_FLOAT(sign | ((rest << 13) + 0x38000000u));  // exponent rebiased by 127 - 15
+}
+
+// Weights 8g ... 8g+7 of a float-format row as floats, from one 16-byte load (rows of a
+// multiple of 8 elements are 16-byte aligned). uint4/float4 exist in both dialects (OpenCL
+// vector types, CUDA structs); only their .x .y .z .w are used.
+DEVICE void load8_f32(GLOBAL const float *row, int g, float *v) {
+    const float4 a = ((GLOBAL const float4 *)row)[2 * g], b = ((GLOBAL const float4 *)row)[2 * g + 1];
+    v[0] = a.x; v[1] = a.y; v[2] = a.z; v[3] = a.w;
+    v[4] = b.x; v[5] = b.y; v[6] = b.z; v[7] = b.w;
+}
+DEVICE void load8_f16(GLOBAL const u16 *row, int g, float *v) {
+    const uint4 q = ((GLOBAL const uint4 *)row)[g];
+    v[0] = half_to_float(q.x); v[1] = half_to_float(q.x >> 16);
+    v[2] = half_to_float(q.y); v[3] = half_to_float(q.y >> 16);
+    v[4] = half_to_float(q.z); v[5] = half_to_float(q.z >> 16);
+    v[6] = half_to_float(q.w); v[7] = half_to_float(q.w >> 16);
+}
+DEVICE void load8_bf16(GLOBAL const u16 *row, int g, float *v) {
+    const uint4 q = ((GLOBAL const uint4 *)row)[g];
+    v[0] = AS_FLOAT(q.x << 16); v[1] = AS_FLOAT(q.x & 0xffff0000u);
+    v[2] = AS_FLOAT(q.y << 16); v[3] = AS_FLOAT(q.y & 0xffff0000u);
+    v[4] = AS_FLOAT(q.z << 16); v[5] = AS_FLOAT(q.z & 0xffff0000u);
+    v[6] = AS_FLOAT(q.w << 16); v[7] = AS_FLOAT(q.w & 0xffff0000u);
+}
+
+// acc[j] += w[0..7] · x[r0 + j, 8g ... 8g+7] for the nr rows of the tile (xr = row r0 of x).
+DEVICE void mm_accumulate8(float *acc, int nr, const float *w, GLOBAL const float *xr, int columns, int g) {
+    for (int j = 0; j < MM_ROWS; j++) {
+        if (j >= nr) break;
+        GLOBAL const float4 *xv = (GLOBAL const float4 *)(xr + (i64)j * columns) + 2 * g;
+        const float4 a = xv[0], b = xv[1];
+        acc[j] += w[0] * a.x + w[1] * a.y + w[2] * a.z + w[3] * a.w + w[4] * b.x + w[5] * b.y + w[6] * b.z + w[7] * b.w;
+    }
+}
+
+// acc[j] += w · x[r0 + j, i] (rows whose length is not a multiple of 8).
+DEVICE void mm_accumulate1(float *acc, int nr, float w, GLOBAL const float *xr, int columns, int i) {
+    for (int j = 0; j < MM_ROWS; j++) {
+        if (j >= nr) break;
+        acc[j] += w * xr[(i64)j * columns + i];
+    }
+}
+
+// The float formats: threads take 8 consecutive weights at a time (16- or 32-byte loads) when
+// the row length is a multiple of 8, else one.
+KERNEL void matmul_f32(GLOBAL const float *w, int outRows, int columns, GLOBAL const float *x, int rows,
+                       GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
+    SHARED float scratch[MAX_GROUP];
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
+    const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
+    GLOBAL const float *wr = w + (i64)o * columns;
+    GLOBAL const float *xr = x + (i64)r0 * columns;
+    float acc[MM_ROWS];
+    for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
+    if (columns % 8 == 0) {
+        for (int g = THREAD_ID; g < columns / 8; g += GROUP_SIZE) {
+            float wv[8];
+            load8_f32(wr, g, wv);
+            mm_accumulate8(acc, nr, wv, xr, columns, g);
+        }
+    } else {
+        for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) mm_accumulate1(acc, nr, wr[i], xr, columns, i);
+    }
+    mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
+}
+
+KERNEL void matmul_f16(GLOBAL const u16 *w, int outRows, int columns, GLOBAL const float *x, int rows,
+                       GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
+    SHARED float scratch[MAX_GROUP];
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
+    const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
+    GLOBAL const u16 *wr = w + (i64)o * columns;
+    GLOBAL const float *xr = x + (i64)r0 * columns;
+    float acc[MM_ROWS];
+    for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
+    if (columns % 8 == 0) {
+        for (int g = THREAD_ID; g < columns / 8; g += GROUP_SIZE) {
+            float wv[8];
+            load8_f16(wr, g, wv);
+            mm_accumulate8(acc, nr, wv, xr, columns, g);
+        }
+    } else {
+        for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) mm_accumulate1(acc, nr, half_to_float(wr[i]), xr, columns, i);
+    }
+    mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
+}
+
+KERNEL void matmul_bf16(GLOBAL const u16 *w, int outRows, int columns, GLOBAL const float *x, int rows,
+                        GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
+    SHARED float scratch[MAX_GROUP];
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
+    const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
+    GLOBAL const u16 *wr = w + (i64)o * columns;
+    GLOBAL const float *xr = x + (i64)r0 * columns;
+    float acc[MM_ROWS];
+    for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
+    if (columns % 8 == 0) {
+        for (int g = THREAD_ID; g < columns / 8; g += GROUP_SIZE) {
+            float wv[8];
+            load8_bf16(wr, g, wv);
+            mm_accumulate8(acc, nr, wv, xr, columns, g);
+        }
+    } else {
+        for (int i = THREAD_ID; i < columns; i += GROUP_SIZE) mm_accumulate1(acc, nr, load_bf16(wr, i), xr, columns, i);
+    }
+    mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
+}
+
+// Q8_0: per block of 32, d (float16) then 32 int8. As dot1_q8_0: d_w * d_x * Σ q_w q_x.
+KERNEL void matmul_q8_0(GLOBAL const u8 *w, int outRows, int columns, GLOBAL const u8 *act, int rows,
+                        GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
+    SHARED float scratch[MAX_GROUP];
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
+    const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
+    const int units = columns / 32;
+    const i64 rowBytes = act_row_bytes(columns);
+    GLOBAL const u8 *wr = w + (i64)o * units * 34;
+    float acc[MM_ROWS];
+    for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
+    for (int u = THREAD_ID; u < units; u += GROUP_SIZE) {
+        GLOBAL const u8 *blk = wr + 34 * u;
+        const float d = load_f16((GLOBAL const u16 *)blk, 0);
+        u32 q[8];
+        for (int k = 0; k < 8; k++) q[k] = load_u32_a2(blk + 2 + 4 * k);
+        for (int j = 0; j < MM_ROWS; j++) {
+            if (j >= nr) break;
+            GLOBAL const u8 *a = act + (i64)(r0 + j) * rowBytes;
+            GLOBAL const u32 *aq = (GLOBAL const u32 *)a + 8 * u;
+            int s = 0;
+            for (int k = 0; k < 8; k++) s += dot4(q[k], aq[k]);
+            acc[j] += d * act_scale(a, columns, u) * (float)s;
+        }
+    }
+    mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
+}
+
+// Q4_0: per block of 32, d (float16) then 16 bytes; byte l holds value l (low nibble) and
+// l + 16 (high), each q - 8. As dot1_q4_0: the -8 is folded in as -8 * Σ q_x.
+KERNEL void matmul_q4_0(GLOBAL const u8 *w, int outRows, int columns, GLOBAL const u8 *act, int rows,
+                        GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
+    SHARED float scratch[MAX_GROUP];
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
+    const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
+    const int units = columns / 32;
+    const i64 rowBytes = act_row_bytes(columns);
+    GLOBAL const u8 *wr = w + (i64)o * units * 18;
+    float acc[MM_ROWS];
+    for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
+    for (int u = THREAD_ID; u < units; u += GROUP_SIZE) {
+        GLOBAL const u8 *blk = wr + 18 * u;
+        const float d = load_f16((GLOBAL const u16 *)blk, 0);
+        u32 lo[4], hi[4];
+        for (int k = 0; k < 4; k++) {
+            const u32 bytes = load_u32_a2(blk + 2 + 4 * k);
+            lo[k] = bytes & 0x0f0f0f0fu;         // values 4k ... 4k+3
+            hi[k] = (bytes >> 4) & 0x0f0f0f0fu;  // values 16+4k ... 16+4k+3
+        }
+        for (int j = 0; j < MM_ROWS; j++) {
+            if (j >= nr) break;
+            GLOBAL const u8 *a = act + (i64)(r0 + j) * rowBytes;
+            GLOBAL const u32 *aq = (GLOBAL const u32 *)a + 8 * u;
+            int s = 0;
+            for (int k = 0; k < 4; k++) s += dot4(lo[k], aq[k]) + dot4(hi[k], aq[4 + k]);
+            s -= 8 * (act_sum16(a, columns, 2 * u) + act_sum16(a, columns, 2 * u + 1));
+            acc[j] += d * act_scale(a, columns, u) * (float)s;
+        }
+    }
+    mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
+}
+
+// Sub-block j's 6-bit scale and minimum of a Q4_K block (as CKernels' q4k_scale_min): j < 4 in
+// the low 6 bits of bytes j and j+4; j >= 4 split over byte j+4 (low 4 bits each) and the top
+// 2 bits of bytes j-4 and j.
+DEVICE int q4k_scale(GLOBAL const u8 *s, int j) {
+    return j < 4 ? (s[j] & 63) : ((s[j + 4] & 0x0f) | ((s[j - 4] >> 6) << 4));
+}
+DEVICE int q4k_min(GLOBAL const u8 *s, int j) {
+    return j < 4 ? (s[j + 4] & 63) : ((s[j + 4] >> 4) | ((s[j] >> 6) << 4));
+}
+
+// Q4_K: blocks of 256 (144 bytes): d, dmin (float16), 12 bytes of scales/mins, 128 bytes of
+// nibbles (64-value chunk c in bytes 32c..32c+31: sub-block 2c low nibbles, 2c+1 high). A
+// thread takes one sub-block of 32 at a time. As dot1_q4_K: d * d_x * sc * Σ q q_x minus
+// dmin * d_x * min * Σ q_x.
+KERNEL void matmul_q4_K(GLOBAL const u8 *w, int outRows, int columns, GLOBAL const u8 *act, int rows,
+                        GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
+    SHARED float scratch[MAX_GROUP];
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
+    const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
+    const int units = columns / 32;
+    const i64 rowBytes = act_row_bytes(columns);
+    GLOBAL const u8 *wr = w + (i64)o * (units / 8) * 144;
+    float acc[MM_ROWS];
+    for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
+    for (int u = THREAD_ID; u < units; u += GROUP_SIZE) {
+        GLOBAL const u8 *blk = wr + 144 * (u / 8);
+        const int sub = u % 8;
+        const float d = load_f16((GLOBAL const u16 *)blk, 0);
+        const float dmin = load_f16((GLOBAL const u16 *)blk, 1);
+        const int sc = q4k_scale(blk + 4, sub), mn = q4k_min(blk + 4, sub);
+        GLOBAL const u8 *nibbles = blk + 16 + 32 * (sub / 2);
+        const int shift = (sub & 1) * 4;
+        u32 q[8];
+        for (int k = 0; k < 8; k++) q[k] = (load_u32_a2(nibbles + 4 * k) >> shift) & 0x0f0f0f0fu;
+        for (int j = 0; j < MM_ROWS; j++) {
+            if (j >= nr) break;
+            GLOBAL const u8 *a = act + (i64)(r0 + j) * rowBytes;
+            GLOBAL const u32 *aq = (GLOBAL const u32 *)a + 8 * u;
+            int s = 0;
+            for (int k = 0; k < 8; k++) s += dot4(q[k], aq[k]);
+            const int xsum = act_sum16(a, columns, 2 * u) + act_sum16(a, columns, 2 * u + 1);
+            const float xd = act_scale(a, columns, u);
+            acc[j] += d * (xd * (float)(sc * s)) - dmin * (xd * (float)(mn * xsum));
+        }
+    }
+    mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
+}
+
+// Q6_K: blocks of 256 (210 bytes): ql[128] low nibbles, qh[64] 2 high bits, int8 scales[16]
+// (one per 16 values), d (float16). Value i = 128h + 32k + l (h = 0..1, k = 0..3) is the
+// low (k < 2) or high nibble of ql[64h + 32(k & 1) + l] with bits (qh[32h + l] >> 2k) & 3 on
+// top, minus 32. A thread takes 32 values (one h, k) at a time. As dot1_q6_K, with the -32
+// folded in as -32 * Σ q_x per 16 values.
+KERNEL void matmul_q6_K(GLOBAL const u8 *w, int outRows, int columns, GLOBAL const u8 *act, int rows,
+                        GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
+    SHARED float scratch[MAX_GROUP];
+    const int tiles = (rows + MM_ROWS - 1) / MM_ROWS;
+    const int o = GROUP_X / tiles, r0 = (GROUP_X % tiles) * MM_ROWS;
+    const int nr = rows - r0 < MM_ROWS ? rows - r0 : MM_ROWS;
+    const int units = columns / 32;
+    const i64 rowBytes = act_row_bytes(columns);
+    GLOBAL const u8 *wr = w + (i64)o * (units / 8) * 210;
+    float acc[MM_ROWS];
+    for (int j = 0; j < MM_ROWS; j++) acc[j] = 0.0f;
+    for (int u = THREAD_ID; u < units; u += GROUP_SIZE) {
+        GLOBAL const u8 *blk = wr + 210 * (u / 8);
+        const int part = u % 8, h = part / 4, k = part % 4;
+        GLOBAL const u8 *ql = blk + 64 * h + 32 * (k & 1);
+        GLOBAL const u8 *qh = blk + 128 + 32 * h;
+        const int lowShift = k < 2 ? 0 : 4, highShift = 2 * k;
+        u32 q[8];
+        for (int m = 0; m < 8; m++) {
+            q[m] = ((load_u32_a2(ql + 4 * m) >> lowShift) & 0x0f0f0f0fu) |
+                   (((load_u32_a2(qh + 4 * m) >> highShift) & 0x03030303u) << 4);
+        }
+        const int sc0 = sext8(blk[192 + 2 * part]), sc1 = sext8(blk[192 + 2 * part + 1]);
+        const float d = load_f16((GLOBAL const u16 *)blk, 104);  // byte 208
+        for (int j = 0; j < MM_ROWS; j++) {
+            if (j >= nr) break;
+            GLOBAL const u8 *a = act + (i64)(r0 + j) * rowBytes;
+            GLOBAL const u32 *aq = (GLOBAL const u32 *)a + 8 * u;
+            int p0 = 0, p1 = 0;
+            for (int m = 0; m < 4; m++) {
+                p0 += dot4(q[m], aq[m]);
+                p1 += dot4(q[4 + m], aq[4 + m]);
+            }
+            p0 -= 32 * act_sum16(a, columns, 2 * u);
+            p1 -= 32 * act_sum16(a, columns, 2 * u + 1);
+            acc[j] += d * (act_scale(a, columns, u) * (float)(sc0 * p0 + sc1 * p1));
+        }
+    }
+    mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
+}
+
+// ---- Embedding lookup ----
+
+// Bytes of one row of n values of GGML type `format` (the ids of WeightFormat).
+DEVICE i64 format_row_bytes(int format, int n) {
+    switch (format) {
+    case 0: return (i64)n * 4;
+    case 1: case 30: return (i64)n * 2;
+    case 2: return (i64)(n / 32) * 18;
+    case 8: return (i64)(n / 32) * 34;
+    case 12: return (i64)(n / 256) * 144;
+    case 14: return (i64)(n / 256) * 210;
+    default: return 0;
+    }
+}
+
+// Value i of a row of GGML type `format`, computed with the same float operations as
+// ck_dequantize_row (so the result is bit-identical).
+DEVICE float dequantize_value(int format, GLOBAL const u8 *row, int i) {
+    switch (format) {
+    case 0: return ((GLOBAL const float *)row)[i];
+    case 1: return half_to_float(((GLOBAL const u16 *)row)[i]);
+    case 30: return load_bf16((GLOBAL const u16 *)row, i);
+    case 8: {
+        GLOBAL const u8 *blk = row + 34 * (i / 32);
+        return load_f16((GLOBAL const u16 *)blk, 0) * (float)sext8(blk[2 + i % 32]);
+    }
+    case 2: {
+        GLOBAL const u8 *blk = row + 18 * (i / 32);
+        const int l = i % 32;
+        const int byte = blk[2 + (l & 15)];
+        return load_f16((GLOBAL const u16 *)blk, 0) * (float)((l < 16 ? (byte & 15) : (byte >> 4)) - 8);
+    }
+    case 12: {
+        GLOBAL const u8 *blk = row + 144 * (i / 256);
+        const int sub = (i % 256) / 32, l = i % 32;
+        const int q = (blk[16 + 32 * (sub / 2) + l] >> ((sub & 1) * 4)) & 15;
+        const float d = load_f16((GLOBAL const u16 *)blk, 0), dmin = load_f16((GLOBAL const u16 *)blk, 1);
+        return d * (float)q4k_scale(blk + 4, sub) * (float)q - dmin * (float)q4k_min(blk + 4, sub);
+    }
+    case 14: {
+        GLOBAL const u8 *blk = row + 210 * (i / 256);
+        const int r = i % 256, h = r / 128, k = (r % 128) / 32, l = r % 32;
+        const int low = blk[64 * h + 32 * (k & 1) + l];
+        const int q = ((k < 2 ? low & 15 : low >> 4) | (((blk[128 + 32 * h + l] >> (2 * k)) & 3) << 4)) - 32;
+        return load_f16((GLOBAL const u16 *)blk, 104) * (float)sext8(blk[192 + r / 16]) * (float)q;
+    }
+    default: return AS_FLOAT(0x7fc00000u);
+    }
+}
+
+// out[r, i] = row tokens[r] of the table, dequantized. Grid (ceil(columns / group), count).
+// A token outside the table gives NaNs (the host checks tokens first; this only keeps a bad one
+// from reading outside the table).
+KERNEL void embed_rows(GLOBAL const u8 *table, int format, int tableRows, int columns, GLOBAL const int *tokens,
+                       int count, GLOBAL float *out) {
+    const int r = GROUP_Y, i = GROUP_X * GROUP_SIZE + THREAD_ID;
+    if (r >= count || i >= columns) return;
+    const int token = tokens[r];
+    float value = AS_FLOAT(0x7fc00000u);
+    if (token >= 0 && token < tableRows) {
+        value = dequantize_value(format, table + (i64)token * format_row_bytes(format, columns), i);
+    }
+    out[(i64)r * columns + i] = value;
+}
+
 """#
 }

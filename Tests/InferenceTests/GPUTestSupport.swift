@@ -1,0 +1,66 @@
+// Shared by the GPU backend tests: the OpenCL device they run on (PoCL in CI) and one
+// `GPUBackend` on it, opened once per test process because building the kernel program takes
+// PoCL several seconds.
+//
+// Without an OpenCL platform the tests skip with the reason, unless STEPWISE_REQUIRE_OPENCL=1
+// (set by .ci/run, which installs PoCL): then a missing device fails them.
+import Foundation
+@testable import Inference
+import XCTest
+
+/// The OpenCL device for tests: a GPU when there is one, else the CPU device (PoCL).
+func openCLTestDevice() throws -> OpenCLDevice {
+    try GPUTestDevices.shared.device()
+}
+
+/// Whether the environment demands that OpenCL be present (CI).
+var openCLRequired: Bool { ProcessInfo.processInfo.environment["STEPWISE_REQUIRE_OPENCL"] == "1" }
+
+/// Opens the device once and remembers the outcome (also a failure, so every test reports it
+/// without retrying).
+final class GPUTestDevices: @unchecked Sendable {
+    static let shared = GPUTestDevices()
+    fileprivate let lock = NSLock()
+    private var opened: Result<OpenCLDevice, DeviceError>?
+    fileprivate var cachedBackend: GPUBackend?
+
+    func device() throws -> OpenCLDevice {
+        let result: Result<OpenCLDevice, DeviceError> = lock.withLock {
+            if let opened { return opened }
+            let outcome: Result<OpenCLDevice, DeviceError>
+            do {
+                outcome = .success(try OpenCLDevice.open(allowCPU: true))
+            } catch let error as DeviceError {
+                outcome = .failure(error)
+            } catch {
+                outcome = .failure(DeviceError("\(error)"))
+            }
+            opened = outcome
+            return outcome
+        }
+        switch result {
+        case .success(let device):
+            return device
+        case .failure(let error):
+            if openCLRequired { throw error }
+            throw XCTSkip("no OpenCL device (\(error)); set STEPWISE_REQUIRE_OPENCL=1 to fail instead")
+        }
+    }
+}
+
+/// A `GPUBackend` on the test device, built once (compiling the program is the slow part).
+func openCLTestBackend() throws -> GPUBackend {
+    try GPUTestDevices.shared.backend()
+}
+
+extension GPUTestDevices {
+    func backend() throws -> GPUBackend {
+        let device = try device()
+        return try lock.withLock {
+            if let cachedBackend { return cachedBackend }
+            let backend = try GPUBackend(device: device)
+            cachedBackend = backend
+            return backend
+        }
+    }
+}
