@@ -141,6 +141,22 @@ final class GPUMatmulTests: XCTestCase {
         XCTAssertTrue(differing.isEmpty, "\(differing.count) float16 values decode differently, first 0x\(String(differing.first ?? 0, radix: 16))")
     }
 
+    /// A token outside the table gives a row of NaNs (and no read outside the table), not
+    /// another row's values.
+    func testEmbedOfATokenOutsideTheTableGivesNaN() throws {
+        let (device, matmul) = try matmulOnDevice()
+        var rng = SplitMix64(seed: 3)
+        let columns = 64, tableRows = 4
+        let table = try upload(device, BackendOpsCheck.randomWeightBytes(.q8_0, rows: tableRows, columns: columns, rng: &rng), what: "table")
+        let tokens = try upload(device, [Int32(-1), 1, Int32(tableRows)].withUnsafeBytes { Array($0) }, what: "tokens")
+        let out = try device.allocate(bytes: 3 * columns * 4, what: "rows")
+        try matmul.embed(table: table, format: .q8_0, tableRows: tableRows, columns: columns, tokens: tokens, count: 3, into: out)
+        let got = try download(device, out, bytes: 3 * columns * 4).withUnsafeBytes { Array($0.bindMemory(to: Float.self)) }
+        XCTAssertTrue(got[0..<columns].allSatisfy(\.isNaN))
+        XCTAssertTrue(got[columns..<(2 * columns)].allSatisfy(\.isFinite))
+        XCTAssertTrue(got[(2 * columns)...].allSatisfy(\.isNaN))
+    }
+
     /// GPUMatmul on raw device memory (no GPUBackend involved) against CPUBackend, every format.
     func testMatmulAndEmbedOnRawDeviceMemoryMatchCPU() throws {
         let (device, matmul) = try matmulOnDevice()

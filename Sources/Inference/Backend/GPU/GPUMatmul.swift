@@ -10,12 +10,16 @@ final class GPUMatmul {
     private let matmulKernels: [WeightFormat: DeviceKernel]
     private let quantizeQ8_0: DeviceKernel
     private let quantizeQ8_K: DeviceKernel
+    private let floatTiled: DeviceKernel
 
-    /// Activation rows one matmul work-group handles (`MM_ROWS` in the kernels).
+    /// Activation rows one matmul work-group handles (`MM_ROWS` in the kernels); float formats
+    /// with more rows use the tiled kernel, of `tileOutputs` x `tileRows` outputs per group.
     static let rowsPerGroup = 8
+    static let tileOutputs = 64
+    static let tileRows = 64
 
     /// The kernel names this class launches (all must be in `kernels`).
-    static let kernelNames: [String] = ["embed_rows", "quantize_act_q8_0", "quantize_act_q8_K"]
+    static let kernelNames: [String] = ["embed_rows", "quantize_act_q8_0", "quantize_act_q8_K", "matmul_float_tiled"]
         + WeightFormat.allCases.map(matmulKernelName)
 
     static func matmulKernelName(_ format: WeightFormat) -> String {
@@ -40,6 +44,7 @@ final class GPUMatmul {
         embedKernel = try kernel("embed_rows")
         quantizeQ8_0 = try kernel("quantize_act_q8_0")
         quantizeQ8_K = try kernel("quantize_act_q8_K")
+        floatTiled = try kernel("matmul_float_tiled")
         var byFormat: [WeightFormat: DeviceKernel] = [:]
         for format in WeightFormat.allCases {
             byFormat[format] = try kernel(GPUMatmul.matmulKernelName(format))
@@ -114,6 +119,17 @@ final class GPUMatmul {
         precondition(input !== output, "matmul: output aliases input")
         guard rows > 0 else { return }
 
+        if !GPUMatmul.isInteger(format) && rows > GPUMatmul.rowsPerGroup {
+            // Many rows: the tiled kernel stages blocks of x and W in work-group memory.
+            let tiles = ((outRows + GPUMatmul.tileOutputs - 1) / GPUMatmul.tileOutputs)
+                * ((rows + GPUMatmul.tileRows - 1) / GPUMatmul.tileRows)
+            precondition(tiles <= Int(Int32.max), "matmul: \(outRows) x \(rows) is more than one launch covers")
+            try device.launch(floatTiled, groups: (x: tiles, y: 1), groupSize: 256, arguments: [
+                .memory(weight), .int32(Int32(format.rawValue)), .int(outRows), .int(columns), .memory(input),
+                .int(rows), .memory(bias ?? output), .int(bias == nil ? 0 : 1), .memory(output),
+            ])
+            return
+        }
         var activations = input
         // What the threads of a group stride over: 8 weights at a time for float rows of a
         // multiple of 8, blocks of 32 for integer formats.

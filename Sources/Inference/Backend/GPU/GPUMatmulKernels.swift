@@ -469,6 +469,76 @@ KERNEL void matmul_q6_K(GLOBAL const u8 *w, int outRows, int columns, GLOBAL con
     mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
 }
 
+// ---- Tiled matrix product of float-format weights for many activation rows ----
+// With more than MM_ROWS rows (many sequences decoding together, prompts) the kernels above
+// would re-read every activation row once per output row. Here a work-group of 256 threads
+// computes a TILE_R x TILE_O block of y: slices of TILE_K columns of the block's activation
+// rows and weight rows are staged in work-group memory (weights converted to float once) and
+// each staged value is used TILE_O (or TILE_R) times. Thread (tx, ty) = (t % 16, t / 16)
+// computes rows 4ty ... 4ty+3 and outputs tx, tx+16, tx+32, tx+48, so a warp whose rows are
+// all past the last row skips the arithmetic, and reads of the weight slice hit distinct
+// banks. Grid: ceil(outRows / TILE_O) * ceil(rows / TILE_R) groups along x, the output tiles
+// of one row tile adjacent. Columns need not be a multiple of anything.
+// (Tensor cores through cuBLAS or mma instructions would be much faster for F16/BF16 on
+// NVIDIA; this kernel is the portable one.)
+#define TILE_O 64
+#define TILE_R 64
+#define TILE_K 32
+
+// Weight i of a float-format matrix (format: 0 F32, 1 F16, 30 BF16) as a float.
+DEVICE float float_weight(int format, GLOBAL const u8 *w, i64 i) {
+    if (format == 0) return ((GLOBAL const float *)w)[i];
+    const u32 h = ((GLOBAL const u16 *)w)[i];
+    return format == 1 ? half_to_float(h) : AS_FLOAT(h << 16);
+}
+
+KERNEL void matmul_float_tiled(GLOBAL const u8 *w, int format, int outRows, int columns, GLOBAL const float *x,
+                               int rows, GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
+    SHARED float ws[TILE_K][TILE_O + 1];  // +1: a column of the slice is not one bank
+    SHARED float xs[TILE_K][TILE_R + 1];
+    const int oTiles = (outRows + TILE_O - 1) / TILE_O;
+    const int o0 = (GROUP_X % oTiles) * TILE_O, r0 = (GROUP_X / oTiles) * TILE_R;
+    const int t = THREAD_ID, tx = t % 16, ty = t / 16;
+    const int active = r0 + 4 * ty < rows;  // this thread has at least one row
+    float acc[4][4];
+    for (int i = 0; i < 4; i++) {
+        for (int j = 0; j < 4; j++) acc[i][j] = 0.0f;
+    }
+    for (int k0 = 0; k0 < columns; k0 += TILE_K) {
+        // Stage the slices: consecutive threads take consecutive columns of one row (coalesced).
+        for (int e = t; e < TILE_K * TILE_O; e += 256) {
+            const int kk = e % TILE_K, oo = e / TILE_K;
+            const int o = o0 + oo, k = k0 + kk;
+            ws[kk][oo] = (o < outRows && k < columns) ? float_weight(format, w, (i64)o * columns + k) : 0.0f;
+        }
+        for (int e = t; e < TILE_K * TILE_R; e += 256) {
+            const int kk = e % TILE_K, rr = e / TILE_K;
+            const int r = r0 + rr, k = k0 + kk;
+            xs[kk][rr] = (r < rows && k < columns) ? x[(i64)r * columns + k] : 0.0f;
+        }
+        SYNC();
+        if (active) {
+            for (int kk = 0; kk < TILE_K; kk++) {
+                float a[4], b[4];
+                for (int i = 0; i < 4; i++) a[i] = xs[kk][4 * ty + i];
+                for (int j = 0; j < 4; j++) b[j] = ws[kk][tx + 16 * j];
+                for (int i = 0; i < 4; i++) {
+                    for (int j = 0; j < 4; j++) acc[i][j] += a[i] * b[j];
+                }
+            }
+        }
+        SYNC();  // the slices are overwritten next
+    }
+    for (int i = 0; i < 4; i++) {
+        const int r = r0 + 4 * ty + i;
+        if (r >= rows) break;
+        for (int j = 0; j < 4; j++) {
+            const int o = o0 + tx + 16 * j;
+            if (o < outRows) y[(i64)r * outRows + o] = acc[i][j] + (hasBias ? bias[o] : 0.0f);
+        }
+    }
+}
+
 // ---- Embedding lookup ----
 
 // Bytes of one row of n values of GGML type `format` (the ids of WeightFormat).
