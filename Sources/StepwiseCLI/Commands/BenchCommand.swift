@@ -9,7 +9,7 @@ enum BenchCommand {
         name: "bench",
         summary: "measure prompt, decode and shared-prompt batch speed of a local model",
         help: """
-        Usage: stepwise bench --model PATH [--threads N] [--prompt-tokens 512] [--gen-tokens 128]
+        Usage: stepwise bench --model PATH [--device D] [--threads N] [--prompt-tokens 512] [--gen-tokens 128]
                               [--batch 1,16] [--batch-prompt-tokens 256] [--repeat R] [--json]
 
         Runs random prompt tokens through the engine (sampling greedily, end-of-text ignored):
@@ -23,6 +23,7 @@ enum BenchCommand {
 
         Options:
           --model PATH               a .gguf file or a Hugging Face folder
+          --device D                 auto (CUDA when usable, else the CPU), cpu, cuda, opencl
           --threads N                CPU threads (default: all cores)
           --prompt-tokens N          prompt length for batch 1 (default 512)
           --gen-tokens N             tokens generated per sample (default 128)
@@ -52,7 +53,7 @@ enum BenchCommand {
         let name = "bench"
         let args = try Arguments(argv, command: name,
                                  valued: ["model", "threads", "prompt-tokens", "gen-tokens", "batch",
-                                          "batch-prompt-tokens", "repeat", "quantize"],
+                                          "batch-prompt-tokens", "repeat", "quantize", "device"],
                                  flags: ["json"])
         if args.wantsHelp {
             console.out(command.help)
@@ -83,6 +84,7 @@ enum BenchCommand {
 
         let loadStart = Date()
         let model = try readingInput { try LoadedModel.load(path: modelPath, options: loadOptions) }
+        for warning in model.warnings { console.err("stepwise: warning: \(warning)") }
         let loadSeconds = Date().timeIntervalSince(loadStart)
         let context = max(promptTokens, batchPromptTokens) + genTokens + 16
         let mailbox = EngineEventMailbox()
