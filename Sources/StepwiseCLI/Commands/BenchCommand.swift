@@ -154,6 +154,8 @@ enum BenchCommand {
         }
         let peak = peakResidentBytes()
         let threads = loadOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        // On a GPU, the bandwidth decode is measured against (scripts/bench/run.py --device cuda).
+        let bandwidth = try model.measureDeviceBandwidth()
 
         if json {
             var object: [String: Any] = [
@@ -161,6 +163,10 @@ enum BenchCommand {
                 "load_seconds": loadSeconds, "gen_tokens": genTokens,
             ]
             if let peak { object["peak_resident_bytes"] = peak }
+            if let bandwidth {
+                object["device_bandwidth_gbs"] = bandwidth.copyBytesPerSecond / 1e9
+                if let p = bandwidth.peakBytesPerSecond { object["device_peak_bandwidth_gbs"] = p / 1e9 }
+            }
             object["runs"] = results.map { f -> [String: Any] in
                 [
                     "batch": f.batch, "prompt_tokens": f.promptTokens,
@@ -179,6 +185,10 @@ enum BenchCommand {
                                    f.promptTokensPerSecond, f.promptSeconds, f.decodeTokensPerSecond))
             }
             if let peak { console.out(String(format: "peak resident memory %.1f MiB", Double(peak) / 1_048_576)) }
+            if let bandwidth {
+                let rated = bandwidth.peakBytesPerSecond.map { String(format: ", rated %.0f GB/s", $0 / 1e9) } ?? ""
+                console.out(String(format: "device bandwidth: copies %.1f GB/s", bandwidth.copyBytesPerSecond / 1e9) + rated)
+            }
         }
         return 0
     }
