@@ -58,17 +58,25 @@ final class GPUMatmulTests: XCTestCase {
         for block in stride(from: 0, to: columns, by: 256) { negative[block + 9] = -127 }
         rows.append(negative)
         rows.append(rng.floats(columns, scale: 300))
+        // Equal magnitudes of both signs: the first one decides the sign of a Q8_K scale.
+        var signs = rng.floats(columns)
+        for block in stride(from: 0, to: columns - 255, by: 256) {
+            let first: Float = (block / 256) % 2 == 0 ? -50 : 50
+            signs[block + 3] = first
+            signs[block + 100] = -first
+        }
+        rows.append(signs)
         return rows
     }
 
     func testActivationQuantizationIsBitIdenticalToCPU() throws {
         let (device, matmul) = try matmulOnDevice()
         var rng = SplitMix64(seed: 7)
-        let columns = 768
-        let rows = awkwardRows(columns: columns, rng: &rng)
-        let input = try upload(device, floatBytes(rows.flatMap { $0 }), what: "activations")
-        let rowBytes = GPUMatmul.activationRowBytes(columns: columns)
-        for format in [WeightFormat.q8_0, .q4_K] {
+        // 768: whole 256-value groups; 288: Q8_0 rows ending in a partial group.
+        for (format, columns) in [(WeightFormat.q8_0, 768), (.q8_0, 288), (.q4_K, 768)] {
+            let rows = awkwardRows(columns: columns, rng: &rng)
+            let input = try upload(device, floatBytes(rows.flatMap { $0 }), what: "activations")
+            let rowBytes = GPUMatmul.activationRowBytes(columns: columns)
             let bytes = GPUMatmul.scratchBytes(format: format, rows: rows.count, columns: columns)
             XCTAssertEqual(bytes, rows.count * rowBytes)
             let scratch = try device.allocate(bytes: bytes, what: "scratch")
@@ -79,7 +87,7 @@ final class GPUMatmulTests: XCTestCase {
                 let want = deviceLayout(format, ggmlBlocks: blocks, columns: columns)
                 let device = Array(got[(r * rowBytes)..<(r * rowBytes + want.count)])
                 let differing = zip(device, want).enumerated().filter { $0.element.0 != $0.element.1 }.map(\.offset)
-                XCTAssertTrue(differing.isEmpty, "\(format) activations, row \(r): \(differing.count) bytes differ from the CPU backend's, first at \(differing.first ?? -1)")
+                XCTAssertTrue(differing.isEmpty, "\(format) activations of \(columns), row \(r): \(differing.count) bytes differ from the CPU backend's, first at \(differing.first ?? -1)")
             }
         }
     }

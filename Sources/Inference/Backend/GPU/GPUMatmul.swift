@@ -118,13 +118,13 @@ final class GPUMatmul {
         precondition(GPUMatmul.isInteger(format), "quantizeActivations: \(format) weights take F32 activations")
         precondition(scratch.byteCount >= GPUMatmul.scratchBytes(format: format, rows: rows, columns: columns)
                      && rows * columns * 4 <= input.byteCount, "quantizeActivations: buffers too small")
-        // One thread per block of 32 (Q8_0/Q4_0 weights) or 256 (K-quants).
+        // Blocks of 32 (Q8_0/Q4_0 weights) or 256 (K-quants); one work-group of 256 threads per
+        // 256 values of a row.
         let (kernel, block) = (format == .q4_K || format == .q6_K) ? (quantizeQ8_K, 256) : (quantizeQ8_0, 32)
         precondition(columns % block == 0, "quantizeActivations: \(columns) is not a multiple of \(block)")
-        let blocks = rows * (columns / block)
-        guard blocks > 0 else { return }
-        let group = 64
-        try device.launch(kernel, groups: (x: (blocks + group - 1) / group, y: 1), groupSize: group, arguments: [
+        let groups = rows * ((columns + 255) / 256)
+        guard groups > 0 else { return }
+        try device.launch(kernel, groups: (x: groups, y: 1), groupSize: 256, arguments: [
             .memory(input), .int(rows), .int(columns), .memory(scratch),
         ])
     }

@@ -45,7 +45,7 @@
 // - tensor cores (cuBLAS, or mma instructions) for the tiled F16/BF16 products on NVIDIA,
 //   larger register blocks and double-buffered slices in the tiled kernels, `ld.global.nc`
 //   (const __restrict__) for weights;
-// - quantizing activations with a work-group per block instead of one thread per block.
+// - quantizing activations with warp shuffles instead of work-group memory trees.
 
 extension GPUKernelSource {
     static let matmulKernels = #"""
@@ -105,67 +105,88 @@ DEVICE float act_scale(GLOBAL const u8 *row, int n, int u) { return ((GLOBAL con
 // Sum of the 16 values h (= 2u or 2u + 1) of an activation row of n values.
 DEVICE int act_sum16(GLOBAL const u8 *row, int n, int h) { return ((GLOBAL const int *)(row + n + n / 8))[h]; }
 
-// One thread per block of 32 values: x is rows x columns F32; act gets one row per input row.
-KERNEL void quantize_act_q8_0(GLOBAL const float *x, int rows, int columns, GLOBAL u8 *act) {
-    const int blocks = columns / 32;
-    const int id = GROUP_X * GROUP_SIZE + THREAD_ID;
-    if (id >= rows * blocks) return;
-    const int r = id / blocks, b = id % blocks;
-    GLOBAL const float *v = x + (i64)r * columns + 32 * b;
-    GLOBAL u8 *row = act + (i64)r * act_row_bytes(columns);
-    float amax = 0.0f;
-    for (int j = 0; j < 32; j++) amax = F_FMAX(amax, F_FABS(v[j]));
-    // As ck_quantize_act: values from the unrounded 127/amax, the stored scale rounded to float16.
-    const float inv = amax != 0.0f ? 127.0f / amax : 0.0f;
-    int sum_lo = 0, sum_hi = 0;
-    for (int w = 0; w < 8; w++) {
-        u32 word = 0;
-        for (int k = 0; k < 4; k++) {
-            const int q = (int)F_RINT(v[4 * w + k] * inv);
-            word |= ((u32)q & 0xffu) << (8 * k);
-            if (w < 4) sum_lo += q; else sum_hi += q;
-        }
-        ((GLOBAL u32 *)row)[8 * b + w] = word;
+// The activation quantizers: one work-group of 256 threads per 256 values of a row (grid:
+// rows * ceil(columns / 256) groups along x), one value per thread, so a decode step's few
+// rows are quantized by many threads at once. x is rows x columns F32; act gets one row (layout
+// above) per input row. Maxima are order-independent, so the tree reductions give exactly the
+// CPU's sequential results.
+#define QA_GROUP 256
+
+// The sums of each 16 values of the group's chunk from q[] (work-group memory), written to the
+// row's sums from index `first` (= chunk start / 16) for the `valid` values of the chunk.
+DEVICE void qa_store_sums16(LOCAL const int *q, GLOBAL u8 *row, int columns, int first, int valid) {
+    const int t = THREAD_ID;
+    if (t % 16 == 0 && t < valid) {
+        int sum = 0;
+        for (int j = 0; j < 16; j++) sum += q[t + j];
+        ((GLOBAL int *)(row + columns + columns / 8))[first + t / 16] = sum;
     }
-    ((GLOBAL float *)(row + columns))[b] = round_to_half(amax / 127.0f);
-    ((GLOBAL int *)(row + columns + columns / 8))[2 * b] = sum_lo;
-    ((GLOBAL int *)(row + columns + columns / 8))[2 * b + 1] = sum_hi;
 }
 
-// One thread per block of 256 values (Q8_K-style, for Q4_K/Q6_K weights), as ck_quantize_act_k.
-KERNEL void quantize_act_q8_K(GLOBAL const float *x, int rows, int columns, GLOBAL u8 *act) {
-    const int blocks = columns / 256;
-    const int id = GROUP_X * GROUP_SIZE + THREAD_ID;
-    if (id >= rows * blocks) return;
-    const int r = id / blocks, b = id % blocks;
-    GLOBAL const float *v = x + (i64)r * columns + 256 * b;
+// Q8_0-style, for Q8_0/Q4_0 weights, as ck_quantize_act: per block of 32, values from the
+// unrounded 127/amax, the stored scale amax/127 rounded to float16.
+KERNEL void quantize_act_q8_0(GLOBAL const float *x, int rows, int columns, GLOBAL u8 *act) {
+    SHARED float amax[QA_GROUP];
+    SHARED int q[QA_GROUP];
+    const int chunks = (columns + QA_GROUP - 1) / QA_GROUP;
+    const int r = GROUP_X / chunks, c0 = (GROUP_X % chunks) * QA_GROUP, t = THREAD_ID;
+    const int valid = columns - c0 < QA_GROUP ? columns - c0 : QA_GROUP;  // a multiple of 32
     GLOBAL u8 *row = act + (i64)r * act_row_bytes(columns);
-    // The first value of largest magnitude, with its sign.
-    float amax = 0.0f, peak = 0.0f;
-    for (int j = 0; j < 256; j++) {
-        const float a = F_FABS(v[j]);
-        if (a > amax) { amax = a; peak = v[j]; }
+    const float v = t < valid ? x[(i64)r * columns + c0 + t] : 0.0f;
+    amax[t] = F_FABS(v);
+    SYNC();
+    for (int s = 16; s > 0; s >>= 1) {  // maximum within each block of 32
+        if (t % 32 < s) amax[t] = F_FMAX(amax[t], amax[t + s]);
+        SYNC();
     }
+    const float m = amax[t - t % 32];
+    const float inv = m != 0.0f ? 127.0f / m : 0.0f;
+    const int qv = (int)F_RINT(v * inv);
+    q[t] = qv;
+    if (t < valid) {
+        row[c0 + t] = (u8)(qv & 0xff);
+        if (t % 32 == 0) ((GLOBAL float *)(row + columns))[(c0 + t) / 32] = round_to_half(m / 127.0f);
+    }
+    SYNC();
+    qa_store_sums16(q, row, columns, c0 / 16, valid);
+}
+
+// Q8_K-style, for Q4_K/Q6_K weights, as ck_quantize_act_k: per block of 256 (columns is a
+// multiple of 256, so a group is one block), m the first value of largest magnitude with its
+// sign, values nearest-even of -127/m * x capped at 127, the scale 1 / (-127/m).
+KERNEL void quantize_act_q8_K(GLOBAL const float *x, int rows, int columns, GLOBAL u8 *act) {
+    SHARED float amax[QA_GROUP];
+    SHARED int index[QA_GROUP];
+    SHARED int q[QA_GROUP];
+    const int blocks = columns / QA_GROUP;
+    const int r = GROUP_X / blocks, b = GROUP_X % blocks, t = THREAD_ID;
+    GLOBAL const float *xv = x + (i64)r * columns + QA_GROUP * b;
+    GLOBAL u8 *row = act + (i64)r * act_row_bytes(columns);
+    const float v = xv[t];
+    amax[t] = F_FABS(v);
+    index[t] = t;
+    SYNC();
+    for (int s = QA_GROUP / 2; s > 0; s >>= 1) {
+        // Larger magnitude wins; of equal ones the earlier value (as the CPU's strict '>').
+        if (t < s && (amax[t + s] > amax[t] || (amax[t + s] == amax[t] && index[t + s] < index[t]))) {
+            amax[t] = amax[t + s];
+            index[t] = index[t + s];
+        }
+        SYNC();
+    }
+    const float peak = xv[index[0]];
     float iscale = 0.0f, scale = 0.0f;
-    if (amax != 0.0f) {
+    if (amax[0] != 0.0f) {
         iscale = -127.0f / peak;
         scale = 1.0f / iscale;
     }
-    for (int sub = 0; sub < 16; sub++) {
-        int sum = 0;
-        for (int w = 0; w < 4; w++) {
-            u32 word = 0;
-            for (int k = 0; k < 4; k++) {
-                int q = (int)F_RINT(iscale * v[16 * sub + 4 * w + k]);
-                q = q < 127 ? q : 127;
-                word |= ((u32)q & 0xffu) << (8 * k);
-                sum += q;
-            }
-            ((GLOBAL u32 *)row)[64 * b + 4 * sub + w] = word;
-        }
-        ((GLOBAL int *)(row + columns + columns / 8))[16 * b + sub] = sum;
-    }
-    for (int u = 0; u < 8; u++) ((GLOBAL float *)(row + columns))[8 * b + u] = scale;
+    int qv = (int)F_RINT(iscale * v);
+    qv = qv < 127 ? qv : 127;
+    q[t] = qv;
+    row[QA_GROUP * b + t] = (u8)(qv & 0xff);
+    if (t < 8) ((GLOBAL float *)(row + columns))[8 * b + t] = scale;
+    SYNC();
+    qa_store_sums16(q, row, columns, 16 * b, QA_GROUP);
 }
 
 // ---- Matrix products ----
