@@ -1,12 +1,16 @@
 // The embedding and matrix-product kernels (GPUMatmulKernels.swift, launched by GPUMatmul) on
 // OpenCL — PoCL in CI — against the CPU backend:
 // - activation quantization on the device is byte-for-byte the CPU backend's (which is itself
-//   byte-for-byte ggml-cpu's, KernelActivationQuantTests), including ties, zero blocks and
-//   float16-subnormal scales;
-// - GPUMatmul on raw device memory against CPUBackend for every format;
+//   byte-for-byte ggml-cpu's, KernelActivationQuantTests), including rounding ties, zero
+//   blocks, float16-subnormal scales and equal magnitudes of both signs;
+// - GPUMatmul on raw device memory against CPUBackend for every format: the decode kernels
+//   (up to 8 rows), the tiled ones with the columns split and not, embedding rows, and NaN
+//   rows for tokens outside the table;
 // - every BackendOpsCheck.matmulCases() case through the OpenCL GPUBackend (what
 //   `stepwise selftest --device opencl` runs), printed as a table;
 // - the kernels' float16 decoding on every bit pattern.
+// Run: swift test --filter GPUMatmulTests (skips without an OpenCL platform unless
+// STEPWISE_REQUIRE_OPENCL=1).
 import Foundation
 @testable import Inference
 import XCTest
