@@ -146,6 +146,18 @@ final class GPUBackendOpsTests: XCTestCase {
         }
     }
 
+    /// On a machine whose only OpenCL device is a CPU (PoCL), asking for a GPU is a one-line
+    /// error naming the CPU device it would not take.
+    func testOpenCLRefusesCPUDeviceUnlessAllowed() throws {
+        let device = try openCLTestDevice()
+        try XCTSkipUnless(device.isCPU, "the test device is a GPU (\(device.name))")
+        XCTAssertThrowsError(try OpenCLDevice.open(allowCPU: false)) { error in
+            let text = "\(error)"
+            XCTAssertFalse(text.contains("\n"), text)
+            XCTAssertTrue(text.contains("no GPU device") && text.contains(device.deviceName), text)
+        }
+    }
+
     /// A library that does not exist gives a one-line error naming what was tried.
     func testMissingLibraryIsOneLineError() {
         XCTAssertThrowsError(try DynamicLibrary(candidates: ["libstepwise-does-not-exist.so.1", "/nonexistent/libx.so"])) { error in
