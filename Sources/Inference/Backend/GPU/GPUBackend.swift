@@ -253,7 +253,7 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
         guard integers.count <= Int(Int32.max) else { throw BackendError("batch: block tables too large") }
 
         let bytes = integers.count * 4
-        if (stepIntegers?.byteCount ?? 0) < bytes {
+        if stepIntegers.map({ $0.byteCount < bytes }) ?? true {
             // Grow with headroom so a growing decode batch does not reallocate every step.
             stepIntegers = nil
             stepIntegers = try allocate(max(bytes * 2, 4096), "the step's tokens and block tables")
@@ -462,6 +462,8 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
 
     private func launch(_ name: String, groups: (x: Int, y: Int), groupSize: Int, _ arguments: [KernelArgument]) {
         guard let kernel = kernels[name] else { preconditionFailure("GPU backend: kernel \(name) was not compiled") }
+        // An empty step or count is nothing to do (CUDA rejects an empty grid).
+        guard groups.x > 0 && groups.y > 0 else { return }
         run(name) { try device.launch(kernel, groups: groups, groupSize: groupSize, arguments: arguments) }
     }
 
