@@ -21,7 +21,14 @@ protocol StreamingTextDecoder {
 
 /// How to load a model.
 public struct ModelLoadOptions: Sendable {
-    public enum Device: String, Sendable { case cpu }
+    /// Where the weights and the forward pass live (`--device`); see BackendSelection.
+    public enum Device: String, Sendable, CaseIterable {
+        /// CUDA when usable, else the CPU (never an OpenCL device).
+        case auto
+        case cpu, cuda
+        /// Any OpenCL device, a CPU one included (PoCL runs the GPU kernels in CI).
+        case opencl
+    }
     public var device: Device
     /// Convert F32/F16/BF16 weight matrices at load (only `.q8_0` is supported).
     public var quantize: WeightFormat?
@@ -47,6 +54,11 @@ public final class LoadedModel: @unchecked Sendable {
     public let file: ModelFile
     public var config: ModelConfig { file.config }
     let backend: InferenceBackend
+    /// Things the user should know about how the model was loaded (e.g. `--device auto` fell
+    /// back to the CPU because CUDA was unusable), one line each.
+    public let warnings: [String]
+    /// The backend's one-line description, e.g. "cpu (2 threads, avx2)".
+    public var backendDescription: String { backend.description }
     let network: LlamaModel
     let codec: any TextCodec
     /// The backend and the model's scratch buffers serve one engine at a time.
@@ -77,10 +89,8 @@ public final class LoadedModel: @unchecked Sendable {
             throw InferenceError("\(path): --quantize supports q8_0 only, not \(q)")
         }
         let codec = try makeCodec(file)
-        let backend: InferenceBackend
-        switch options.device {
-        case .cpu: backend = CPUBackend(threads: options.threads)
-        }
+        let weightBytes = file.tensors.reduce(0) { $0 + $1.data.count }
+        let (backend, warnings) = try BackendSelection.make(options, path: path, weightBytes: weightBytes)
         let factors: [Float]?
         if let t = file.tensor("rope_freqs.weight") {
             factors = try LoadedModel.floats(t, file: path)
@@ -98,10 +108,12 @@ public final class LoadedModel: @unchecked Sendable {
                 return WeightTensor(name: name, format: format, rows: t.rows, columns: t.columns, bytes: t.data, owner: file)
             },
             file: path)
-        return LoadedModel(path: path, file: file, backend: backend, network: network, codec: codec)
+        return LoadedModel(path: path, file: file, backend: backend, network: network, codec: codec, warnings: warnings)
     }
 
-    init(path: String, file: ModelFile, backend: InferenceBackend, network: LlamaModel, codec: any TextCodec) {
+    init(path: String, file: ModelFile, backend: InferenceBackend, network: LlamaModel, codec: any TextCodec,
+         warnings: [String] = []) {
+        self.warnings = warnings
         self.path = path
         self.file = file
         self.backend = backend

@@ -12,6 +12,7 @@ enum CommandRegistry {
         TokenizeCommand.command,
         GenerateCommand.command,
         BenchCommand.command,
+        SelftestCommand.command,
     ]
 
     static func find(_ name: String) -> Command? {

@@ -13,7 +13,7 @@ Prints one JSON object. Random tokens: speed does not depend on them, and nothin
 (Stepwise's figure includes its sampler, which is small next to a step).
 
     /work/venv-ref/bin/python bench_llama.py MODEL [--threads 2] [--prompt-tokens 512] [--gen-tokens 128]
-        [--shared-batch 16] [--shared-prompt 256] [--shared-gen 128]
+        [--shared-batch 16] [--shared-prompt 256] [--shared-gen 128] [--gpu-layers 999]
 """
 import argparse
 import ctypes
@@ -63,12 +63,14 @@ def main():
     ap.add_argument("--shared-prompt", type=int, default=256)
     ap.add_argument("--shared-gen", type=int, default=128)
     ap.add_argument("--extra-bufts", action="store_true", help="let llama.cpp use AMX/repacked weights")
+    ap.add_argument("--gpu-layers", type=int, default=0,
+                    help="layers offloaded to the GPU (999: all; needs llama-cpp-python built with CUDA)")
     args = ap.parse_args()
 
     L.llama_log_set(_LOG, ctypes.c_void_p())
     L.llama_backend_init()
     mparams = L.llama_model_default_params()
-    mparams.n_gpu_layers = 0
+    mparams.n_gpu_layers = args.gpu_layers
     # llama-cpp-python 0.3.36 builds ggml with GGML_NATIVE, which on this Xeon includes the AMX
     # buffer type; its kernels die with SIGILL (tilezero) in this VM. Extra buffer types (AMX,
     # and the repacked layouts) are therefore off unless --extra-bufts is given.

@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """Random-weight GGUF models at real Qwen2.5 shapes for the speed benchmark.
 
-Writes <out>/qwen2.5-<size>-f16.gguf with gguf-py (weights ~ N(0, 0.02), the real Qwen2
+Writes <out>/qwen2.5-<size>-f16.gguf (and -bf16.gguf with --types ...,bf16, the GPU benchmark's
+type) with gguf-py (weights ~ N(0, 0.02), the real Qwen2
 tokenizer copied from ../shared/fixtures/tokenizers/ggml-vocab-qwen2.gguf so that llama.cpp and
 Stepwise both load the file as an ordinary model), then <out>/qwen2.5-<size>-q8_0.gguf with
 llama.cpp's own quantizer (llama_model_quantize through llama-cpp-python), exactly as a user's
 `llama-quantize model.gguf Q8_0` would. Files already present are kept. Never commit them.
 
     /work/venv-ref/bin/python scripts/bench/make_models.py [--out /work/bench-models] [--sizes 0.5b,1.5b]
+        [--types f16,q8_0,bf16]
 """
 import argparse
 import ctypes
@@ -46,7 +48,7 @@ def copy_tokenizer(writer):
             writer.add_uint32(key, int(field.parts[field.data[0]][0]))
 
 
-def write_f16(path, shape):
+def write_float(path, shape, kind="f16"):
     rng = np.random.default_rng(1234)
     h, f, L = shape["hidden"], shape["ffn"], shape["layers"]
     nh, nkv = shape["heads"], shape["kv_heads"]
@@ -61,30 +63,37 @@ def write_f16(path, shape):
     w.add_head_count_kv(nkv)
     w.add_rope_freq_base(1000000.0)
     w.add_layer_norm_rms_eps(1e-6)
-    w.add_file_type(gguf.LlamaFileType.MOSTLY_F16)
+    w.add_file_type(gguf.LlamaFileType.MOSTLY_BF16 if kind == "bf16" else gguf.LlamaFileType.MOSTLY_F16)
     copy_tokenizer(w)
 
     def matrix(rows, cols):
-        return (rng.standard_normal((rows, cols), dtype=np.float32) * 0.02).astype(np.float16)
+        values = rng.standard_normal((rows, cols), dtype=np.float32) * 0.02
+        if kind == "bf16":
+            return gguf.quants.quantize(values, gguf.GGMLQuantizationType.BF16)
+        return values.astype(np.float16)
+
+    def add_matrix(name, rows, cols):
+        raw = gguf.GGMLQuantizationType.BF16 if kind == "bf16" else None
+        w.add_tensor(name, matrix(rows, cols), raw_dtype=raw)
 
     def vector(n, around=0.0):
         return (around + rng.standard_normal(n, dtype=np.float32) * 0.02).astype(np.float32)
 
-    w.add_tensor("token_embd.weight", matrix(shape["vocab"], h))
+    add_matrix("token_embd.weight", shape["vocab"], h)
     for i in range(L):
         p = f"blk.{i}."
         w.add_tensor(p + "attn_norm.weight", vector(h, 1.0))
-        w.add_tensor(p + "attn_q.weight", matrix(h, h))
+        add_matrix(p + "attn_q.weight", h, h)
         w.add_tensor(p + "attn_q.bias", vector(h))
-        w.add_tensor(p + "attn_k.weight", matrix(nkv * hd, h))
+        add_matrix(p + "attn_k.weight", nkv * hd, h)
         w.add_tensor(p + "attn_k.bias", vector(nkv * hd))
-        w.add_tensor(p + "attn_v.weight", matrix(nkv * hd, h))
+        add_matrix(p + "attn_v.weight", nkv * hd, h)
         w.add_tensor(p + "attn_v.bias", vector(nkv * hd))
-        w.add_tensor(p + "attn_output.weight", matrix(h, h))
+        add_matrix(p + "attn_output.weight", h, h)
         w.add_tensor(p + "ffn_norm.weight", vector(h, 1.0))
-        w.add_tensor(p + "ffn_gate.weight", matrix(f, h))
-        w.add_tensor(p + "ffn_up.weight", matrix(f, h))
-        w.add_tensor(p + "ffn_down.weight", matrix(h, f))
+        add_matrix(p + "ffn_gate.weight", f, h)
+        add_matrix(p + "ffn_up.weight", f, h)
+        add_matrix(p + "ffn_down.weight", h, f)
     w.add_tensor("output_norm.weight", vector(h, 1.0))
     w.write_header_to_file()
     w.write_kv_data_to_file()
@@ -106,21 +115,29 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default="/work/bench-models")
     ap.add_argument("--sizes", default="0.5b,1.5b")
+    ap.add_argument("--types", default="f16,q8_0", help="any of f16, q8_0 (from the f16 file), bf16")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
+    types = args.types.split(",")
     for size in args.sizes.split(","):
         f16 = os.path.join(args.out, f"qwen2.5-{size}-f16.gguf")
         q8 = os.path.join(args.out, f"qwen2.5-{size}-q8_0.gguf")
-        if not os.path.exists(f16):
+        bf16 = os.path.join(args.out, f"qwen2.5-{size}-bf16.gguf")
+        if ("f16" in types or "q8_0" in types) and not os.path.exists(f16):
             print("writing", f16, file=sys.stderr)
-            write_f16(f16 + ".tmp", SHAPES[size])
+            write_float(f16 + ".tmp", SHAPES[size])
             os.rename(f16 + ".tmp", f16)
-        if not os.path.exists(q8):
+        if "q8_0" in types and not os.path.exists(q8):
             print("quantizing", q8, file=sys.stderr)
             quantize_q8_0(f16, q8 + ".tmp")
             os.rename(q8 + ".tmp", q8)
-        print(f16)
-        print(q8)
+        if "bf16" in types and not os.path.exists(bf16):
+            print("writing", bf16, file=sys.stderr)
+            write_float(bf16 + ".tmp", SHAPES[size], kind="bf16")
+            os.rename(bf16 + ".tmp", bf16)
+        for kind, path in (("f16", f16), ("q8_0", q8), ("bf16", bf16)):
+            if kind in types:
+                print(path)
 
 
 if __name__ == "__main__":

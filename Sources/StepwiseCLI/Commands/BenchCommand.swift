@@ -9,7 +9,7 @@ enum BenchCommand {
         name: "bench",
         summary: "measure prompt, decode and shared-prompt batch speed of a local model",
         help: """
-        Usage: stepwise bench --model PATH [--threads N] [--prompt-tokens 512] [--gen-tokens 128]
+        Usage: stepwise bench --model PATH [--device D] [--threads N] [--prompt-tokens 512] [--gen-tokens 128]
                               [--batch 1,16] [--batch-prompt-tokens 256] [--repeat R] [--json]
 
         Runs random prompt tokens through the engine (sampling greedily, end-of-text ignored):
@@ -23,6 +23,7 @@ enum BenchCommand {
 
         Options:
           --model PATH               a .gguf file or a Hugging Face folder
+          --device D                 auto (CUDA when usable, else the CPU), cpu, cuda, opencl
           --threads N                CPU threads (default: all cores)
           --prompt-tokens N          prompt length for batch 1 (default 512)
           --gen-tokens N             tokens generated per sample (default 128)
@@ -52,7 +53,7 @@ enum BenchCommand {
         let name = "bench"
         let args = try Arguments(argv, command: name,
                                  valued: ["model", "threads", "prompt-tokens", "gen-tokens", "batch",
-                                          "batch-prompt-tokens", "repeat", "quantize"],
+                                          "batch-prompt-tokens", "repeat", "quantize", "device"],
                                  flags: ["json"])
         if args.wantsHelp {
             console.out(command.help)
@@ -83,6 +84,7 @@ enum BenchCommand {
 
         let loadStart = Date()
         let model = try readingInput { try LoadedModel.load(path: modelPath, options: loadOptions) }
+        for warning in model.warnings { console.err("stepwise: warning: \(warning)") }
         let loadSeconds = Date().timeIntervalSince(loadStart)
         let context = max(promptTokens, batchPromptTokens) + genTokens + 16
         let mailbox = EngineEventMailbox()
@@ -152,6 +154,8 @@ enum BenchCommand {
         }
         let peak = peakResidentBytes()
         let threads = loadOptions.threads ?? ProcessInfo.processInfo.activeProcessorCount
+        // On a GPU, the bandwidth decode is measured against (scripts/bench/run.py --device cuda).
+        let bandwidth = try model.measureDeviceBandwidth()
 
         if json {
             var object: [String: Any] = [
@@ -159,6 +163,10 @@ enum BenchCommand {
                 "load_seconds": loadSeconds, "gen_tokens": genTokens,
             ]
             if let peak { object["peak_resident_bytes"] = peak }
+            if let bandwidth {
+                object["device_bandwidth_gbs"] = bandwidth.copyBytesPerSecond / 1e9
+                if let p = bandwidth.peakBytesPerSecond { object["device_peak_bandwidth_gbs"] = p / 1e9 }
+            }
             object["runs"] = results.map { f -> [String: Any] in
                 [
                     "batch": f.batch, "prompt_tokens": f.promptTokens,
@@ -177,6 +185,10 @@ enum BenchCommand {
                                    f.promptTokensPerSecond, f.promptSeconds, f.decodeTokensPerSecond))
             }
             if let peak { console.out(String(format: "peak resident memory %.1f MiB", Double(peak) / 1_048_576)) }
+            if let bandwidth {
+                let rated = bandwidth.peakBytesPerSecond.map { String(format: ", rated %.0f GB/s", $0 / 1e9) } ?? ""
+                console.out(String(format: "device bandwidth: copies %.1f GB/s", bandwidth.copyBytesPerSecond / 1e9) + rated)
+            }
         }
         return 0
     }

@@ -32,6 +32,7 @@ enum GenerateCommand {
           --stop S             stop when the text contains S (\\n and \\t understood; repeatable)
           --logprobs K         report the K most likely tokens at each position (JSON)
           --context N          context length (default: the model's, at most 4096)
+          --device D           auto (CUDA when usable, else the CPU), cpu, cuda, opencl
           --threads N          CPU threads (default: all cores)
           --quantize q8_0      convert F32/F16/BF16 weights to Q8_0 at load
           --json               one JSON object with every sample instead of text
@@ -43,7 +44,7 @@ enum GenerateCommand {
         let name = "generate"
         let args = try Arguments(argv, command: name,
                                  valued: Set(["model", "prompt", "prompt-file", "n", "temperature", "top-p", "top-k", "min-p",
-                                          "seed", "max-tokens", "stop", "logprobs", "context", "threads", "quantize"])
+                                          "seed", "max-tokens", "stop", "logprobs", "context", "threads", "quantize", "device"])
                                     .union(EndpointArguments.valued),
                                  flags: Set(["json"]).union(EndpointArguments.flags))
         if args.wantsHelp {
@@ -90,6 +91,7 @@ enum GenerateCommand {
         }
 
         let model = try readingInput { try LoadedModel.load(path: modelPath, options: loadOptions) }
+        for warning in model.warnings { console.err("stepwise: warning: \(warning)") }
         let mailbox = EngineEventMailbox()
         let engine = try readingInput {
             try Engine(model: model, options: EngineOptions(contextLength: try args.int("context"), maxSequences: max(n, 1)),

@@ -18,7 +18,7 @@ enum RunCommand {
                             [--informed] [--refine-with critique] [--both-orders] [--seed S]
                             [--temperature T] [--top-p P] [--max-tokens M] [--prompts DIR]
                             [--template chatml|llama3|llama2|mistral|raw] [--out Sessions/NAME.jsonl]
-                            [--parallel K] [--batch N] [--context N] [--threads N]
+                            [--parallel K] [--batch N] [--context N] [--device D] [--threads N]
 
         For each problem: samples N first attempts, runs the verifiers on them (blind, and shown
         the reference with --informed), then rewrites every attempt the refinement verifier does
@@ -59,6 +59,7 @@ enum RunCommand {
           --batch N            sequences decoded together at most (default 16, at least N samples)
           --parallel K         work on K problems at once, so their requests share the engine's
                                batch (default 1)
+          --device D           auto (CUDA when usable, else the CPU), cpu, cuda, opencl
           --threads N          CPU threads (default: all cores)
 
         Exit codes: 0 done, 1 runtime failure (some requests failed), 2 bad input, 130 stopped.
@@ -81,6 +82,7 @@ enum RunCommand {
         var context: Int?
         var batch: Int?
         var threads: Int?
+        var device: ModelLoadOptions.Device
         var parallel: Int
     }
 
@@ -163,7 +165,10 @@ enum RunCommand {
             let template = try plan.template.map { name in ChatTemplate(format: try readingInput { try ChatFormat.named(name) }) }
             return (try EndpointArguments.connect(endpoint, template: endpoint.api == .chat ? nil : template), template)
         }
-        let model = try readingInput { try LoadedModel.load(path: plan.modelPath, options: ModelLoadOptions(threads: plan.threads)) }
+        let model = try readingInput {
+            try LoadedModel.load(path: plan.modelPath, options: ModelLoadOptions(device: plan.device, threads: plan.threads))
+        }
+        for warning in model.warnings { console.err("stepwise: warning: \(warning)") }
         let template: ChatTemplate?
         if let name = plan.template {
             template = ChatTemplate(format: try readingInput { try ChatFormat.named(name) })
@@ -207,7 +212,7 @@ enum RunCommand {
         let args = try Arguments(argv, command: name,
                                  valued: Set(["model", "dataset", "format", "problems", "samples", "rounds", "verifiers",
                                           "refine-with", "seed", "temperature", "top-p", "max-tokens", "prompts",
-                                          "template", "out", "context", "batch", "threads", "parallel"]).union(EndpointArguments.valued),
+                                          "template", "out", "context", "batch", "threads", "parallel", "device"]).union(EndpointArguments.valued),
                                  flags: Set(["informed", "both-orders"]).union(EndpointArguments.flags))
         try args.expectPositionals(atMost: 0)
         let endpoint = try EndpointArguments.options(args, command: name)
@@ -301,7 +306,7 @@ enum RunCommand {
         }
         return Plan(modelPath: modelPath, endpoint: endpoint, datasetName: datasetArg, problems: problems, configuration: config,
                     prompts: prompts, template: args.value("template"), out: out, context: try args.int("context"),
-                    batch: try args.int("batch"), threads: try args.int("threads"), parallel: parallel)
+                    batch: try args.int("batch"), threads: try args.int("threads"), device: try args.device(), parallel: parallel)
     }
 
     /// The `prompts/` folder inside a model folder, when there is one.

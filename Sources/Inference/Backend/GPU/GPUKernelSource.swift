@@ -7,7 +7,9 @@
 //   GLOBAL T *p                device memory pointer    (nothing / __global)
 //   SHARED T x[N];             work-group memory, declared at kernel scope (__shared__ / __local)
 //   LOCAL T *p                 pointer to work-group memory in a helper's parameters
-//   DEVICE T f(...)            helper function          (static __device__ __forceinline__ / static inline)
+//   DEVICE T f(...)            helper function          (__device__ __forceinline__ / static inline;
+//                              not `static` in CUDA, where NVRTC warns about unused static functions)
+//   INFINITY                   float infinity (NVRTC has no <math.h>, so the CUDA prelude defines it)
 //   SYNC()                     work-group barrier on work-group memory
 //   THREAD_ID, GROUP_SIZE      thread index in the group and the group's size (x only)
 //   GROUP_X, GROUP_Y, GROUPS_X work-group index and count in the grid
@@ -74,7 +76,8 @@ typedef long long i64;
 #define GLOBAL
 #define SHARED __shared__
 #define LOCAL
-#define DEVICE static __device__ __forceinline__
+#define DEVICE __device__ __forceinline__
+#define INFINITY __int_as_float(0x7f800000)
 #define SYNC() __syncthreads()
 #define THREAD_ID ((int)threadIdx.x)
 #define GROUP_SIZE ((int)blockDim.x)

@@ -1,7 +1,8 @@
 // The host side of embedding lookup and matrix products on a GPU: which kernel of
-// GPUMatmulKernels.swift runs for which weight format, with which grid, and the scratch the
-// integer formats need for their quantized activation rows. GPUBackend calls it for `embed`
-// and `matmul`; it works on raw device memory so it can be tested on a bare ComputeDevice.
+// GPUMatmulKernels.swift runs for which weight format and row count, with which grid, and the
+// scratch the integer formats need for their quantized activation rows (given by the caller)
+// and split products need for partial sums (kept here). GPUBackend calls it for `embed` and
+// `matmul`; it works on raw device memory so it can be tested on a bare ComputeDevice.
 
 /// Launches the embedding and matrix-product kernels of one compiled program.
 final class GPUMatmul {
@@ -30,8 +31,8 @@ final class GPUMatmul {
     static let tileRows = 64
 
     /// The kernel names this class launches (all must be in `kernels`).
-    static let kernelNames: [String] = ["embed_rows", "quantize_act_q8_0", "quantize_act_q8_K", "matmul_float_tiled", "matmul_quant_tiled", "matmul_sum_splits"]
-        + WeightFormat.allCases.map(matmulKernelName)
+    static let kernelNames: [String] = ["embed_rows", "quantize_act_q8_0", "quantize_act_q8_K", "matmul_float_tiled",
+                                        "matmul_quant_tiled", "matmul_sum_splits"] + WeightFormat.allCases.map(matmulKernelName)
 
     static func matmulKernelName(_ format: WeightFormat) -> String {
         switch format {
@@ -143,9 +144,6 @@ final class GPUMatmul {
         guard rows > 0 else { return }
 
         var activations = input
-        // What the threads of a group stride over: 8 weights at a time for float rows of a
-        // multiple of 8, blocks of 32 for integer formats.
-        var units = columns % 8 == 0 ? columns / 8 : columns
         if GPUMatmul.isInteger(format) {
             let needed = GPUMatmul.scratchBytes(format: format, rows: rows, columns: columns)
             guard let scratch, scratch.byteCount >= needed else {
@@ -153,51 +151,58 @@ final class GPUMatmul {
             }
             try quantizeActivations(for: format, input: input, rows: rows, columns: columns, into: scratch)
             activations = scratch
-            units = columns / 32
         }
         if rows > GPUMatmul.rowsPerGroup {
-            // Many rows: the tiled kernels stage blocks of x and W in work-group memory.
-            let blocks = ((outRows + GPUMatmul.tileOutputs - 1) / GPUMatmul.tileOutputs)
-                * ((rows + GPUMatmul.tileRows - 1) / GPUMatmul.tileRows)
-            precondition(blocks <= Int(Int32.max), "matmul: \(outRows) x \(rows) is more than one launch covers")
-            let (splits, chunk) = GPUMatmul.columnSplits(columns: columns, blocks: blocks, targetGroups: targetGroups)
-            var target = output
-            if splits > 1 {
-                let bytes = splits * rows * outRows * 4
-                if (partials?.byteCount ?? 0) < bytes {
-                    partials = nil
-                    partials = try device.allocate(bytes: bytes, what: "matmul partial sums")
-                }
-                target = partials!
-            }
-            let kernel = GPUMatmul.isInteger(format) ? quantTiled : floatTiled
-            try device.launch(kernel, groups: (x: blocks, y: splits), groupSize: 256, arguments: [
-                .memory(weight), .int32(Int32(format.rawValue)), .int(outRows), .int(columns), .memory(activations),
-                .int(rows), .memory(bias ?? output), .int(bias == nil || splits > 1 ? 0 : 1), .memory(target), .int(chunk),
-            ])
-            if splits > 1 {
-                let group = 256
-                try device.launch(sumSplits, groups: (x: (rows * outRows + group - 1) / group, y: 1), groupSize: group, arguments: [
-                    .memory(target), .int(splits), .int(rows), .int(outRows), .memory(bias ?? output),
-                    .int(bias == nil ? 0 : 1), .memory(output),
-                ])
-            }
+            try tiledMatmul(weight: weight, format: format, outRows: outRows, columns: columns,
+                            activations: activations, rows: rows, bias: bias, output: output)
             return
         }
+        // Up to rowsPerGroup rows (decode): one work-group per output row (the kernels take
+        // outRows x ceil(rows / rowsPerGroup) groups; here that is outRows), its threads striding
+        // over the row's units (8 weights at a time for float rows of a multiple of 8, blocks of
+        // 32 for integer formats); enough threads to cover a row in one pass, a power of two in
+        // 32...128 (group_sum needs a power of two of at least a warp).
+        let units = GPUMatmul.isInteger(format) ? columns / 32 : (columns % 8 == 0 ? columns / 8 : columns)
+        var group = 32
+        while group < units && group < 128 { group *= 2 }
         guard let kernel = matmulKernels[format] else {
             preconditionFailure("matmul: no kernel for \(format)")  // init looked up every format
         }
-        // Enough threads to cover a row's units in one pass, a power of two in 32...128
-        // (group_sum needs a power of two of at least a warp).
-        var group = 32
-        while group < units && group < 128 { group *= 2 }
-        // One work-group per (output row, tile of rowsPerGroup activation rows), the tiles of a
-        // row adjacent in the grid.
-        let tiles = (rows + GPUMatmul.rowsPerGroup - 1) / GPUMatmul.rowsPerGroup
-        precondition(outRows * tiles <= Int(Int32.max), "matmul: \(outRows) x \(rows) is more than one launch covers")
-        try device.launch(kernel, groups: (x: outRows * tiles, y: 1), groupSize: group, arguments: [
+        try device.launch(kernel, groups: (x: outRows, y: 1), groupSize: group, arguments: [
             .memory(weight), .int(outRows), .int(columns), .memory(activations), .int(rows),
             .memory(bias ?? output), .int(bias == nil ? 0 : 1), .memory(output),
         ])
+    }
+
+    /// More than rowsPerGroup rows: 64 x 64 output blocks per work-group (matmul_float_tiled /
+    /// matmul_quant_tiled), the columns split into ranges when the blocks are too few to keep
+    /// the GPU busy, the ranges' partial sums then added with the bias.
+    private func tiledMatmul(weight: DeviceMemory, format: WeightFormat, outRows: Int, columns: Int,
+                             activations: DeviceMemory, rows: Int, bias: DeviceMemory?, output: DeviceMemory) throws {
+        let blocks = ((outRows + GPUMatmul.tileOutputs - 1) / GPUMatmul.tileOutputs)
+            * ((rows + GPUMatmul.tileRows - 1) / GPUMatmul.tileRows)
+        precondition(blocks <= Int(Int32.max), "matmul: \(outRows) x \(rows) is more than one launch covers")
+        let (splits, chunk) = GPUMatmul.columnSplits(columns: columns, blocks: blocks, targetGroups: targetGroups)
+        var target = output
+        if splits > 1 {
+            let bytes = splits * rows * outRows * 4
+            if (partials?.byteCount ?? 0) < bytes {
+                partials = nil  // free the smaller one first
+                partials = try device.allocate(bytes: bytes, what: "matmul partial sums")
+            }
+            target = partials!
+        }
+        let kernel = GPUMatmul.isInteger(format) ? quantTiled : floatTiled
+        try device.launch(kernel, groups: (x: blocks, y: splits), groupSize: 256, arguments: [
+            .memory(weight), .int32(Int32(format.rawValue)), .int(outRows), .int(columns), .memory(activations),
+            .int(rows), .memory(bias ?? output), .int(bias == nil || splits > 1 ? 0 : 1), .memory(target), .int(chunk),
+        ])
+        if splits > 1 {
+            let group = 256
+            try device.launch(sumSplits, groups: (x: (rows * outRows + group - 1) / group, y: 1), groupSize: group, arguments: [
+                .memory(target), .int(splits), .int(rows), .int(outRows), .memory(bias ?? output),
+                .int(bias == nil ? 0 : 1), .memory(output),
+            ])
+        }
     }
 }
