@@ -426,11 +426,19 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
         let x = gpu(input), out = gpu(output)
         precondition(x !== out, "gatherRows: output aliases input")
         precondition(rows.count * width <= out.capacity, "gatherRows: output too small")
-        for (i, r) in rows.enumerated() {
+        for r in rows {
             precondition(r >= 0 && (r + 1) * width <= x.capacity, "gatherRows: row \(r) outside the input")
+        }
+        // One device copy per run of consecutive rows (a decode step gathers every row: one copy).
+        var start = 0
+        while start < rows.count {
+            var end = start + 1
+            while end < rows.count && rows[end] == rows[end - 1] + 1 { end += 1 }
+            let (from, to, count) = (rows[start], start, end - start)
             run("gatherRows") {
-                try device.copy(x.memory, offset: r * width * 4, to: out.memory, offset: i * width * 4, bytes: width * 4)
+                try device.copy(x.memory, offset: from * width * 4, to: out.memory, offset: to * width * 4, bytes: count * width * 4)
             }
+            start = end
         }
     }
 
