@@ -63,6 +63,31 @@ final class GPUBackendOpsTests: XCTestCase {
         XCTAssertTrue(messages[4].contains("KV block id 9"), messages[4])
     }
 
+    /// A step with no rows and ops on zero elements launch nothing (CUDA would reject an empty
+    /// grid) and leave the buffers alone.
+    func testEmptyStepAndZeroCountsDoNothing() throws {
+        let backend = try openCLTestBackend()
+        let spec = KVCacheSpec(layers: 1, kvHeads: 2, headDim: 64, blockSize: 16, blockCount: 2)
+        let cache = try backend.makeKVCache(spec)
+        let batch = try backend.makeBatch(BatchLayout(tokens: [], sequences: []), cache: cache)
+        let rope = try backend.makeRope(RopeConfig(dimensions: 64, base: 10000, layout: .halfSplit))
+        let values: [Float] = (0..<256).map { Float($0) }
+        let buffer = try backend.makeBuffer(capacity: 256)
+        let other = try backend.makeBuffer(capacity: 256)
+        values.withUnsafeBufferPointer { backend.write($0, to: buffer, offset: 0) }
+        values.withUnsafeBufferPointer { backend.write($0, to: other, offset: 0) }
+        backend.rope(buffer, heads: 2, headDim: 64, batch: batch, rope: rope)
+        backend.storeKV(layer: 0, keys: buffer, values: buffer, batch: batch, cache: cache)
+        backend.attention(layer: 0, queries: buffer, heads: 2, scale: 0.125, batch: batch, cache: cache, into: other)
+        backend.add(buffer, buffer, count: 0, into: other)
+        backend.siluMultiply(gate: buffer, up: buffer, count: 0, into: other)
+        backend.gatherRows(buffer, rows: [], width: 64, into: other)
+        backend.copyKVBlocks(cache, pairs: [])
+        var read = [Float](repeating: 0, count: 256)
+        read.withUnsafeMutableBufferPointer { backend.read(other, offset: 0, into: $0) }
+        XCTAssertEqual(read, values)
+    }
+
     /// Attention's key splits cover every key, in ranges of whole passes, none starting past
     /// the longest row; and the long-context backend-ops cases (decode rows over 300 to 1000
     /// keys) do take the split path, so it is executed in CI.
@@ -143,6 +168,18 @@ final class GPUBackendOpsTests: XCTestCase {
             XCTAssertFalse(text.contains("\n"), text)
             XCTAssertTrue(text.contains("CL_BUILD_PROGRAM_FAILURE"), text)
             XCTAssertTrue(text.contains("undefined_name"), text)
+        }
+    }
+
+    /// On a machine whose only OpenCL device is a CPU (PoCL), asking for a GPU is a one-line
+    /// error naming the CPU device it would not take.
+    func testOpenCLRefusesCPUDeviceUnlessAllowed() throws {
+        let device = try openCLTestDevice()
+        try XCTSkipUnless(device.isCPU, "the test device is a GPU (\(device.name))")
+        XCTAssertThrowsError(try OpenCLDevice.open(allowCPU: false)) { error in
+            let text = "\(error)"
+            XCTAssertFalse(text.contains("\n"), text)
+            XCTAssertTrue(text.contains("no GPU device") && text.contains(device.deviceName), text)
         }
     }
 

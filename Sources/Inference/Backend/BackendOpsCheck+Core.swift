@@ -85,6 +85,7 @@ extension BackendOpsCheck {
         cases.append(addCase(count: 896 * 5, inPlace: true))
         cases.append(gatherCase(rows: [6], inputRows: 7, width: 896))
         cases.append(gatherCase(rows: [0, 5, 2, 5], inputRows: 6, width: 37))
+        cases.append(gatherCase(rows: [3, 4, 5, 0, 1, 1, 2], inputRows: 6, width: 65))
         cases.append(copyKVBlocksCase())
         return cases
     }

@@ -253,7 +253,7 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
         guard integers.count <= Int(Int32.max) else { throw BackendError("batch: block tables too large") }
 
         let bytes = integers.count * 4
-        if (stepIntegers?.byteCount ?? 0) < bytes {
+        if stepIntegers.map({ $0.byteCount < bytes }) ?? true {
             // Grow with headroom so a growing decode batch does not reallocate every step.
             stepIntegers = nil
             stepIntegers = try allocate(max(bytes * 2, 4096), "the step's tokens and block tables")
@@ -426,11 +426,19 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
         let x = gpu(input), out = gpu(output)
         precondition(x !== out, "gatherRows: output aliases input")
         precondition(rows.count * width <= out.capacity, "gatherRows: output too small")
-        for (i, r) in rows.enumerated() {
+        for r in rows {
             precondition(r >= 0 && (r + 1) * width <= x.capacity, "gatherRows: row \(r) outside the input")
+        }
+        // One device copy per run of consecutive rows (a decode step gathers every row: one copy).
+        var start = 0
+        while start < rows.count {
+            var end = start + 1
+            while end < rows.count && rows[end] == rows[end - 1] + 1 { end += 1 }
+            let (from, to, count) = (rows[start], start, end - start)
             run("gatherRows") {
-                try device.copy(x.memory, offset: r * width * 4, to: out.memory, offset: i * width * 4, bytes: width * 4)
+                try device.copy(x.memory, offset: from * width * 4, to: out.memory, offset: to * width * 4, bytes: count * width * 4)
             }
+            start = end
         }
     }
 
@@ -462,6 +470,8 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
 
     private func launch(_ name: String, groups: (x: Int, y: Int), groupSize: Int, _ arguments: [KernelArgument]) {
         guard let kernel = kernels[name] else { preconditionFailure("GPU backend: kernel \(name) was not compiled") }
+        // An empty step or count is nothing to do (CUDA rejects an empty grid).
+        guard groups.x > 0 && groups.y > 0 else { return }
         run(name) { try device.launch(kernel, groups: groups, groupSize: groupSize, arguments: arguments) }
     }
 

@@ -88,7 +88,7 @@ KERNEL void store_kv(GLOBAL const float *k, GLOBAL const float *v, GLOBAL float 
 // 0 ... position(r) of its own sequence, found through its block table (at tables_at + its
 // table offset): a prompt row sees only earlier tokens and itself.
 //
-// Keys are taken ATT_THREADS at a time, one per thread: its score q·k * scale for each query
+// Keys are taken ATT_THREADS at a time, one per thread: its score q.k * scale for each query
 // head; then per head the pass's maximum and the softmax are updated online (running maximum m,
 // normaliser l, and the weighted sum of values rescaled by exp(m_old - m_new)), as the CPU
 // backend does per KV block. Thread t accumulates output dimensions t, t + ATT_THREADS.

@@ -60,21 +60,28 @@ final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
         var platforms = [CLObject?](repeating: nil, count: Int(count))
         try cl.check(cl.getPlatformIDs(count, &platforms, nil), "clGetPlatformIDs")
 
-        var cpus: [(CLObject, CLObject)] = []  // (platform, device)
+        // Every GPU of every platform first, then (if allowed) CPU devices; the first that
+        // opens wins, so an unusable GPU (say OpenCL C 1.1) does not hide a usable one.
+        var gpus: [(CLObject, CLObject)] = [], cpus: [(CLObject, CLObject)] = []  // (platform, device)
         for platform in platforms {
             guard let platform else { continue }
-            if let gpu = devices(cl, platform, type: CL.deviceTypeGPU).first {
-                return try OpenCLDevice(cl: cl, platform: platform, device: gpu, isCPU: false)
-            }
+            gpus += devices(cl, platform, type: CL.deviceTypeGPU).map { (platform, $0) }
             cpus += devices(cl, platform, type: CL.deviceTypeCPU).map { (platform, $0) }
         }
-        guard let (platform, cpu) = cpus.first else {
-            throw DeviceError("OpenCL: no GPU or CPU device on \(platforms.count) platform(s)")
+        if gpus.isEmpty && !allowCPU {
+            let others = cpus.map { cl.deviceString($0.1, CL.deviceName) }
+            throw DeviceError("OpenCL: no GPU device" + (others.isEmpty ? "" : " (only the CPU device \(others.joined(separator: ", ")))"))
         }
-        guard allowCPU else {
-            throw DeviceError("OpenCL: no GPU device (only the CPU device \(cl.deviceString(cpu, CL.deviceName)))")
+        let candidates = gpus.map { ($0, false) } + (allowCPU ? cpus.map { ($0, true) } : [])
+        var firstError: Error?
+        for ((platform, device), isCPU) in candidates {
+            do {
+                return try OpenCLDevice(cl: cl, platform: platform, device: device, isCPU: isCPU)
+            } catch {
+                firstError = firstError ?? error
+            }
         }
-        return try OpenCLDevice(cl: cl, platform: platform, device: cpu, isCPU: true)
+        throw firstError ?? DeviceError("OpenCL: no GPU or CPU device on \(platforms.count) platform(s)")
     }
 
     /// The devices of `type` on `platform` (none when the query fails: CL_DEVICE_NOT_FOUND).
@@ -94,7 +101,7 @@ final class OpenCLDevice: ComputeDevice, @unchecked Sendable {
         let languageVersion = cl.deviceString(device, CL.deviceOpenCLCVersion)  // "OpenCL C 1.2 …"
         let driver = cl.deviceString(device, CL.driverVersion)
         let platformName = cl.platformString(platform, CL.platformName)
-        name = "\(deviceName), \(languageVersion), driver \(driver) (\(platformName))"
+        name = "\(deviceName) (\(languageVersion), driver \(driver), \(platformName))"
         totalMemory = Int(cl.deviceValue(device, CL.deviceGlobalMemSize, as: UInt64.self) ?? 0)
         maxAllocation = Int(cl.deviceValue(device, CL.deviceMaxMemAllocSize, as: UInt64.self) ?? 0)
         maxGroupSize = cl.deviceValue(device, CL.deviceMaxWorkGroupSize, as: Int.self) ?? 0
