@@ -138,6 +138,11 @@ final class CUBLASTests: XCTestCase {
             XCTAssertEqual(CUBLASMatmul.applies(format: format, rows: 512), format == .f16 || format == .bf16, "\(format)")
         }
         XCTAssertEqual(CUBLASMatmul.scratchBytes(rows: 65, columns: 896), 65 * 896 * 2)
+        // Tensor cores for F16 from Volta (7.0), for BF16 from Ampere (8.0).
+        XCTAssertEqual(CUBLASMatmul.formats(computeCapability: (6, 1)), [])
+        XCTAssertEqual(CUBLASMatmul.formats(computeCapability: (7, 5)), [.f16])
+        XCTAssertEqual(CUBLASMatmul.formats(computeCapability: (8, 0)), [.f16, .bf16])
+        XCTAssertEqual(CUBLASMatmul.formats(computeCapability: (9, 0)), [.f16, .bf16])
         XCTAssertEqual(CUBLAS.versionString(120405), "12.4.5")
         XCTAssertEqual(CUBLAS.versionString(11605), "11.6.5")
         XCTAssertEqual(CUBLAS.versionString(110902), "11.9.2")
@@ -290,6 +295,47 @@ final class CUBLASTests: XCTestCase {
         cublas.configure()
     }
 
+    func testFormatsByGPUAndRefusedFormatsFallBack() throws {
+        let (fake, cublas) = try FakeCUBLAS.shared()
+        cublas.configure()
+        let rows = 16, outRows = 8, columns = 64
+        func run(_ matmul: CUBLASMatmul, _ device: CUDADevice, _ format: WeightFormat) throws -> Bool {
+            let weight = try device.allocate(bytes: outRows * columns * 2, what: "w")
+            let input = try device.allocate(bytes: rows * columns * 4, what: "x")
+            let output = try device.allocate(bytes: rows * outRows * 4, what: "y")
+            let scratch = try device.allocate(bytes: CUBLASMatmul.scratchBytes(rows: rows, columns: columns), what: "s")
+            return try matmul.matmul(weight: weight, format: format, outRows: outRows, columns: columns, input: input,
+                                     rows: rows, bias: nil, output: output, scratch: scratch)
+        }
+
+        // A Turing GPU (7.5): F16 through cuBLAS, BF16 left to our kernels.
+        fake.configure(computeCapability: (7, 5))
+        let turing = try fake.open()
+        let turingMatmul = try CUBLASMatmul(device: turing, kernels: try turing.compile(source: cudaConvertProgram, kernels: CUBLASMatmul.kernelNames),
+                                            candidates: [cublas.path])
+        XCTAssertTrue(turingMatmul.takes(format: .f16, rows: rows))
+        XCTAssertFalse(turingMatmul.takes(format: .bf16, rows: rows))
+        var calls = cublas.counter("gemm_calls")
+        XCTAssertTrue(try run(turingMatmul, turing, .f16))
+        XCTAssertFalse(try run(turingMatmul, turing, .bf16))
+        XCTAssertEqual(cublas.counter("gemm_calls"), calls + 1)
+
+        // cuBLAS refusing a format at run time: false (our kernels run it), and not asked again.
+        fake.configure(computeCapability: (9, 0))
+        let hopper = try fake.open()
+        let matmul = try CUBLASMatmul(device: hopper, kernels: try hopper.compile(source: cudaConvertProgram, kernels: CUBLASMatmul.kernelNames),
+                                      candidates: [cublas.path])
+        cublas.configure(gemmResult: 15)
+        calls = cublas.counter("gemm_calls")
+        XCTAssertFalse(try run(matmul, hopper, .bf16))
+        XCTAssertEqual(cublas.counter("gemm_calls"), calls + 1)
+        XCTAssertFalse(matmul.takes(format: .bf16, rows: rows))
+        XCTAssertFalse(try run(matmul, hopper, .bf16))
+        XCTAssertEqual(cublas.counter("gemm_calls"), calls + 1, "a refused format is not tried again")
+        cublas.configure()
+        XCTAssertTrue(try run(matmul, hopper, .f16), "other formats still go through cuBLAS")
+    }
+
     func testHandleLifecycleAndCreateFailure() throws {
         let (fake, cublas) = try FakeCUBLAS.shared()
         fake.configure(computeCapability: (99, 0))
@@ -328,7 +374,7 @@ final class CUBLASTests: XCTestCase {
         print("cuBLAS on \(device.name): \(opened.note)")
         var rng = SplitMix64(seed: 1)
         for format in [WeightFormat.f16, .bf16] {
-            for (outRows, columns, rows) in shapes {
+            for (outRows, columns, rows) in shapes where matmul.takes(format: format, rows: rows) {
                 let what = "\(format) \(outRows)x\(columns), \(rows) rows"
                 let weightBytes = BackendOpsCheck.randomWeightBytes(format, rows: outRows, columns: columns, rng: &rng)
                 let x = rng.floats(rows * columns), bias = rng.floats(outRows)

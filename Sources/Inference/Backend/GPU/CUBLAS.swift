@@ -36,6 +36,8 @@ final class CUBLAS: @unchecked Sendable {
     // cublasGemmAlgo_t: let cuBLAS choose (tensor cores included).
     static let gemmDefault: Int32 = -1
 
+    static let statusArchMismatch: Status = 8
+    static let statusNotSupported: Status = 15
     /// cublasStatus_t names (cublas_api.h); values not listed are printed as numbers.
     static let statusNames: [Int32: String] = [
         0: "CUBLAS_STATUS_SUCCESS", 1: "CUBLAS_STATUS_NOT_INITIALIZED", 3: "CUBLAS_STATUS_ALLOC_FAILED",

@@ -3,7 +3,9 @@
 // only where it pays: our own kernels (GPUMatmul) keep every other weight format, OpenCL, and
 // few activation rows.
 //
-// When: F16/BF16 weights and at least `minimumRows` (9) activation rows. Up to 8 rows our
+// When: F16/BF16 weights and at least `minimumRows` (9) activation rows, on a GPU with tensor
+// cores for the type (compute capability 7.0+ for F16, 8.0+ for BF16; older GPUs gain little
+// and cuBLAS has no BF16 GEMM before 8.0). Up to 8 rows our
 // row-vector kernels read each weight once per 8 rows and are bound by memory bandwidth, which
 // a GEMM cannot beat (a decode step of a few sequences); from 9 rows on they switch to a tiled
 // kernel of scalar FMAs that is bound by arithmetic, where tensor cores are several times
@@ -41,6 +43,9 @@ final class CUBLASMatmul {
     private let toF16: DeviceKernel
     private let toBF16: DeviceKernel
     private let addBias: DeviceKernel
+    /// The weight formats cuBLAS takes on this GPU; a format whose GEMM cuBLAS refuses at run
+    /// time (CUBLAS_STATUS_NOT_SUPPORTED / ARCH_MISMATCH) is dropped and left to our kernels.
+    private(set) var formats: Set<WeightFormat>
 
     /// "cuBLAS 12.4.5 (libcublas.so.12)".
     var description: String { "cuBLAS \(CUBLAS.versionString(version)) (\(cublas.path))" }
@@ -58,6 +63,7 @@ final class CUBLASMatmul {
         addBias = try kernel("add_bias_rows")
         self.device = device
         self.cublas = cublas
+        formats = CUBLASMatmul.formats(computeCapability: device.computeCapability)
         // cuBLAS works in the calling thread's current context (through the CUDA runtime),
         // which must be ours: the primary context, the one the runtime itself would take.
         let stream = try device.streamForLibraries()
@@ -99,9 +105,24 @@ final class CUBLASMatmul {
         if (try? device.streamForLibraries()) != nil { _ = cublas.cublasDestroy(handle) }
     }
 
-    /// Whether `matmul` takes a product of `format` weights with `rows` activation rows.
+    /// Whether cuBLAS is worth it for `format` weights and `rows` activation rows (on a GPU
+    /// that has tensor cores for the format: `takes`).
     static func applies(format: WeightFormat, rows: Int) -> Bool {
         (format == .f16 || format == .bf16) && rows >= minimumRows
+    }
+
+    /// The formats cuBLAS runs on tensor cores on a GPU of `computeCapability`.
+    static func formats(computeCapability: (major: Int, minor: Int)) -> Set<WeightFormat> {
+        var formats: Set<WeightFormat> = []
+        if computeCapability.major >= 7 { formats.insert(.f16) }
+        if computeCapability.major >= 8 { formats.insert(.bf16) }
+        return formats
+    }
+
+    /// Whether `matmul` takes a product of `format` weights with `rows` activation rows here
+    /// (callers size the scratch by it).
+    func takes(format: WeightFormat, rows: Int) -> Bool {
+        CUBLASMatmul.applies(format: format, rows: rows) && formats.contains(format)
     }
 
     /// Device scratch bytes `matmul` needs: the activation rows as 16-bit values.
@@ -111,12 +132,13 @@ final class CUBLASMatmul {
 
     /// output[r, o] = Σ_i W[o, i] · input[r, i] (+ bias[o]) for F16/BF16 weights W (raw rows of
     /// `columns`) and F32 input, output and bias, as `GPUMatmul.matmul`; returns false, doing
-    /// nothing, where it does not apply (`applies`), so the caller runs its own kernels.
+    /// nothing, where it does not apply (`takes`), so the caller runs its own kernels; also
+    /// when cuBLAS refuses the format on this GPU (then never again for that format).
     /// `scratch` must hold `scratchBytes(rows:columns:)` and alias neither input nor output.
     func matmul(weight: DeviceMemory, format: WeightFormat, outRows: Int, columns: Int,
                 input: DeviceMemory, rows: Int, bias: DeviceMemory?, output: DeviceMemory,
                 scratch: DeviceMemory) throws -> Bool {
-        guard CUBLASMatmul.applies(format: format, rows: rows) else { return false }
+        guard takes(format: format, rows: rows) else { return false }
         precondition(outRows > 0 && columns > 0, "matmul: \(outRows) x \(columns) weights")
         precondition(outRows * format.rowBytes(columns)! <= weight.byteCount, "matmul: weight too small")
         precondition(rows * columns * 4 <= input.byteCount && rows * outRows * 4 <= output.byteCount,
@@ -130,8 +152,13 @@ final class CUBLASMatmul {
                      "matmul: \(rows) x \(max(columns, outRows)) is more than one launch covers")
 
         try launch(format == .f16 ? toF16 : toBF16, count: values, [.memory(input), .int(values), .memory(scratch)])
-        try gemm(weight: weight, format: format, outRows: outRows, columns: columns,
-                 activations: scratch, rows: rows, output: output)
+        let status = try gemmStatus(weight: weight, format: format, outRows: outRows, columns: columns,
+                                    activations: scratch, rows: rows, output: output)
+        if status == CUBLAS.statusNotSupported || status == CUBLAS.statusArchMismatch {
+            formats.remove(format)   // nothing was written to `output`: our kernels take over
+            return false
+        }
+        try cublas.check(status, gemmWhat(format, outRows, columns, rows))
         if let bias {
             try launch(addBias, count: results, [.memory(output), .memory(bias), .int(outRows), .int(results)])
         }
@@ -153,15 +180,27 @@ final class CUBLASMatmul {
     /// (ldc = outRows), m = outRows, n = rows, k = columns, α = 1, β = 0 (C is then not read).
     func gemm(weight: DeviceMemory, format: WeightFormat, outRows: Int, columns: Int,
               activations: DeviceMemory, rows: Int, output: DeviceMemory) throws {
+        let status = try gemmStatus(weight: weight, format: format, outRows: outRows, columns: columns,
+                                    activations: activations, rows: rows, output: output)
+        try cublas.check(status, gemmWhat(format, outRows, columns, rows))
+    }
+
+    private func gemmWhat(_ format: WeightFormat, _ outRows: Int, _ columns: Int, _ rows: Int) -> String {
+        "cublasGemmEx (\(format), \(outRows) x \(columns) weights, \(rows) rows)"
+    }
+
+    /// `gemm`'s call; cuBLAS's status.
+    private func gemmStatus(weight: DeviceMemory, format: WeightFormat, outRows: Int, columns: Int,
+                            activations: DeviceMemory, rows: Int, output: DeviceMemory) throws -> CUBLAS.Status {
         precondition(format == .f16 || format == .bf16, "gemm: \(format) weights")
         precondition(outRows * columns * 2 <= weight.byteCount && rows * columns * 2 <= activations.byteCount
                      && rows * outRows * 4 <= output.byteCount, "gemm: buffers too small")
         precondition(max(outRows, rows, columns) <= Int(Int32.max), "gemm: dimensions past cuBLAS's int")
-        guard rows > 0 else { return }
+        guard rows > 0 else { return 0 }
         let type = format == .f16 ? CUBLAS.typeR16F : CUBLAS.typeR16BF
         var alpha: Float = 1, beta: Float = 0
         _ = try device.streamForLibraries()  // our context current on this thread
-        let status = withUnsafePointer(to: &alpha) { alphaPointer in
+        return withUnsafePointer(to: &alpha) { alphaPointer in
             withUnsafePointer(to: &beta) { betaPointer in
                 cublas.cublasGemmEx(handle, CUBLAS.opT, CUBLAS.opN, Int32(outRows), Int32(rows), Int32(columns),
                                     alphaPointer, Self.pointer(weight), type, Int32(columns),
@@ -170,7 +209,6 @@ final class CUBLASMatmul {
                                     CUBLAS.compute32F, CUBLAS.gemmDefault)
             }
         }
-        try cublas.check(status, "cublasGemmEx (\(format), \(outRows) x \(columns) weights, \(rows) rows)")
     }
 
     /// A CUdeviceptr as the `const void *` cuBLAS takes (one address space under UVA).
