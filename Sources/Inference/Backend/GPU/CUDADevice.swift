@@ -377,6 +377,14 @@ final class CUDADevice: ComputeDevice {
         try driver.check(status, "launch of \(kernel.name) (\(groups.x)x\(groups.y) groups of \(groupSize))")
     }
 
+    /// For a library that queues its own work on this device (cuBLAS): makes the context
+    /// current on the calling thread (libraries built on the CUDA runtime use the current
+    /// context) and returns the stream, so their work stays in order with our launches.
+    func streamForLibraries() throws -> CUDADriverAPI.CUstream {
+        try context.makeCurrent()
+        return stream
+    }
+
     func synchronize() throws {
         try context.makeCurrent()
         // Kernel faults (e.g. CUDA_ERROR_ILLEGAL_ADDRESS) surface here, asynchronously.

@@ -47,12 +47,12 @@ enum GPUKernelSource {
         case .cuda: prelude = cudaPrelude
         case .opencl(let subgroups): prelude = (subgroups ? "#define STEPWISE_SUBGROUPS 1\n" : "") + openCLPrelude
         }
-        return "#define MAX_GROUP \(maxGroup)\n" + prelude + commonHelpers + coreKernels + matmulKernels
+        return "#define MAX_GROUP \(maxGroup)\n" + prelude + commonHelpers + coreKernels + matmulKernels + convertKernels
     }
 
     /// Every kernel entry point, for compiling and for the NVRTC compile check.
     static var kernelNames: [String] {
-        let source = coreKernels + matmulKernels
+        let source = coreKernels + matmulKernels + convertKernels
         var names: [String] = []
         var rest = Substring(source)
         while let range = rest.range(of: "KERNEL void ") {
