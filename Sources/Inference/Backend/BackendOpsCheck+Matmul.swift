@@ -90,7 +90,7 @@ extension BackendOpsCheck {
         if let storeAs { shape += ", stored as \(storeAs)" }
         if activationScale != 1 { shape += ", |x| <= \(activationScale)" }
         let threshold = GPUMatmul.isInteger(stored) ? integerMatmulThreshold : floatMatmulThreshold
-        return BackendOpCase(op: "matmul", shape: shape, threshold: threshold) { pair, rng in
+        return BackendOpCase(op: "matmul", shape: shape, threshold: threshold, matmul: (stored, rows)) { pair, rng in
             let bytes = randomWeightBytes(format, rows: outRows, columns: columns, rng: &rng)
             let w = try pair.weights(name: "w", format: format, rows: outRows, columns: columns, bytes: bytes, storeAs: storeAs)
             var input = rng.floats(rows * columns, scale: activationScale)

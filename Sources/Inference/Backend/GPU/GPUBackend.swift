@@ -81,6 +81,10 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
     let device: ComputeDevice
     private let kernels: [String: DeviceKernel]
     private let matmulOps: GPUMatmul
+    /// cuBLAS for F16/BF16 products of many activation rows, on CUDA when libcublas loads.
+    private let cublasOps: CUBLASMatmul?
+    /// "cuBLAS 12.4.5 (libcublas.so.12)" or why not, on CUDA (for selftest/bench); nil on OpenCL.
+    public let cublasNote: String?
     /// Quantized activation rows of integer matmuls; grows to the largest step.
     private var scratch: DeviceMemory?
     /// Per-split partial results of attention; grows to the largest step that splits.
@@ -100,7 +104,11 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
     public var api: GPUAPI { device.api }
     /// The device's one-line description (name, version, driver).
     public var deviceName: String { device.name }
-    public var description: String { "\(device.api.rawValue) (\(device.name))" }
+    /// "cuda (NVIDIA H100 …, cuBLAS 12.4.5 (libcublas.so.12))": with the cuBLAS note on CUDA,
+    /// so `selftest`, `bench` and the workbench say whether tensor-core GEMMs are in use.
+    public var description: String {
+        "\(device.api.rawValue) (\(device.name)\(cublasNote.map { ", \($0)" } ?? ""))"
+    }
 
     /// Compiles the kernel program for `device` (once; it is the slow part of opening).
     init(device: ComputeDevice) throws {
@@ -108,6 +116,17 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
         let names = GPUKernelSource.kernelNames
         kernels = try device.compile(source: GPUKernelSource.program(device.dialect), kernels: names)
         matmulOps = try GPUMatmul(device: device, kernels: kernels)
+        if let cuda = device as? CUDADevice {
+            (cublasOps, cublasNote) = CUBLASMatmul.open(device: cuda, kernels: kernels)
+        } else {
+            (cublasOps, cublasNote) = (nil, nil)
+        }
+    }
+
+    /// Whether a product of `rows` activation rows with `format` weights goes through cuBLAS,
+    /// which rounds the activations to the weights' 16-bit type first.
+    func roundsActivations(format: WeightFormat, rows: Int) -> Bool {
+        cublasOps?.takes(format: format, rows: rows) ?? false
     }
 
     /// A backend on the first OpenCL GPU; with `allowCPU`, on a CPU OpenCL device (PoCL) when
@@ -317,7 +336,9 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
             precondition(b.format == .f32 && b.columns == w.rows, "matmul: bias must be an F32 vector of \(w.rows)")
             biasMemory = b.memory
         }
-        let needed = GPUMatmul.scratchBytes(format: w.format, rows: rows, columns: w.columns)
+        let viaCUBLAS = cublasOps?.takes(format: w.format, rows: rows) ?? false
+        let needed = viaCUBLAS ? CUBLASMatmul.scratchBytes(rows: rows, columns: w.columns)
+            : GPUMatmul.scratchBytes(format: w.format, rows: rows, columns: w.columns)
         if needed > (scratch?.byteCount ?? 0) {
             // Like the CPU backend's scratch: grown on demand; failing to get a few MiB here
             // means the device is out of memory mid-step, which an op cannot report.
@@ -325,6 +346,11 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
             run("matmul scratch") { scratch = try device.allocate(bytes: needed, what: "matmul scratch") }
         }
         run("matmul") {
+            if viaCUBLAS, let cublasOps, let scratch,
+               try cublasOps.matmul(weight: w.memory, format: w.format, outRows: w.rows, columns: w.columns,
+                                    input: x.memory, rows: rows, bias: biasMemory, output: out.memory, scratch: scratch) {
+                return
+            }
             try matmulOps.matmul(weight: w.memory, format: w.format, outRows: w.rows, columns: w.columns,
                                  input: x.memory, rows: rows, bias: biasMemory, output: out.memory,
                                  scratch: needed > 0 ? scratch : nil)
