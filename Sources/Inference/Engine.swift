@@ -145,7 +145,14 @@ public final class Engine: @unchecked Sendable {
         }
         let plan = KVCachePlan(config: config, contextLength: context, maxSequences: options.maxSequences,
                                format: options.kvFormat)
-        try plan.check(modelContextLength: config.contextLength)
+        // The cache lives where the backend computes: device memory on a GPU, else host memory.
+        let available: Int?
+        if let gpu = model.backend as? GPUBackend {
+            available = gpu.device.freeMemory ?? gpu.device.totalMemory
+        } else {
+            available = availableSystemMemory()
+        }
+        try plan.check(modelContextLength: config.contextLength, available: available)
         guard model.attachEngine() else {
             throw InferenceError("\(model.path): another engine is using this model; shut it down first")
         }
