@@ -471,27 +471,8 @@ final class FakeCUBLAS: @unchecked Sendable {
     }
 
     private init() throws {
-        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        let compiler = ["clang", "cc", "gcc"].lazy.compactMap { name in
-            paths.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
-        }.first
-        guard let compiler else { throw XCTSkip("no C compiler (clang, cc, gcc) to build the fake libcublas") }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-fake-cublas-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let source = directory.appendingPathComponent("fake_cublas.c")
-        let output = directory.appendingPathComponent("libcublas.so.12")
-        try Self.cSource.write(to: source, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: compiler)
-        process.arguments = ["-shared", "-fPIC", "-O1", "-w", "-o", output.path, source.path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let messages = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw DeviceError("building the fake libcublas failed: \(messages)") }
-        path = output.path
-        library = try DynamicLibrary(candidates: [output.path])
+        path = try buildFakeLibrary(folder: "stepwise-fake-cublas", fileName: "libcublas.so.12", source: Self.cSource)
+        library = try DynamicLibrary(candidates: [path])
         configureFn = try library.symbol("fake_cublas_configure", as: (@convention(c) (Int32, Int32) -> Void).self)
         counterFn = try library.symbol("fake_cublas_counter", as: (@convention(c) (UnsafePointer<CChar>) -> Int64).self)
         lastStreamFn = try library.symbol("fake_cublas_last_stream", as: (@convention(c) () -> UnsafeRawPointer?).self)

@@ -406,33 +406,10 @@ final class FakeCUDA: @unchecked Sendable {
             throw XCTSkip(why)
         }
         nvrtcPath = nvrtc
-        let compiler = ["clang", "cc", "gcc"].lazy.compactMap { Self.which($0) }.first
-        guard let compiler else { throw XCTSkip("no C compiler (clang, cc, gcc) to build the fake libcuda") }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("stepwise-fake-cuda-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let source = directory.appendingPathComponent("fake_cuda.c")
-        let output = directory.appendingPathComponent("libcuda.so.1")
-        try Self.cSource.write(to: source, atomically: true, encoding: .utf8)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: compiler)
-        process.arguments = ["-shared", "-fPIC", "-O1", "-w", "-o", output.path, source.path]
-        let errors = Pipe()
-        process.standardError = errors
-        try process.run()
-        let messages = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw DeviceError("building the fake libcuda failed: \(messages)")
-        }
-        path = output.path
-        library = try DynamicLibrary(candidates: [output.path])
+        path = try buildFakeLibrary(folder: "stepwise-fake-cuda", fileName: "libcuda.so.1", source: Self.cSource)
+        library = try DynamicLibrary(candidates: [path])
         configureFn = try library.symbol("fake_cuda_configure", as: (@convention(c) (Int32, Int32, Int32, Int32, Int32, Int32) -> Void).self)
         counterFn = try library.symbol("fake_cuda_counter", as: (@convention(c) (UnsafePointer<CChar>) -> Int64).self)
-    }
-
-    private static func which(_ name: String) -> String? {
-        let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
-        return paths.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
 
     func configure(initResult: Int32 = 0, driverVersion: Int32 = 12040, deviceCount: Int32 = 1,

@@ -64,3 +64,29 @@ extension GPUTestDevices {
         }
     }
 }
+
+/// Compiles the C `source` of a fake GPU library (the fake libcuda and libcublas the CUDA tests
+/// load) into `folder`/`fileName` under the temporary directory and returns its path; skips
+/// when there is no C compiler.
+func buildFakeLibrary(folder: String, fileName: String, source: String) throws -> String {
+    let paths = (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin").split(separator: ":")
+    let compiler = ["clang", "cc", "gcc"].lazy.compactMap { name in
+        paths.map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }.first
+    guard let compiler else { throw XCTSkip("no C compiler (clang, cc, gcc) to build \(fileName)") }
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("\(folder)-\(getpid())")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let sourceFile = directory.appendingPathComponent(fileName + ".c")
+    let output = directory.appendingPathComponent(fileName)
+    try source.write(to: sourceFile, atomically: true, encoding: .utf8)
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: compiler)
+    process.arguments = ["-shared", "-fPIC", "-O1", "-w", "-o", output.path, sourceFile.path]
+    let errors = Pipe()
+    process.standardError = errors
+    try process.run()
+    let messages = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    guard process.terminationStatus == 0 else { throw DeviceError("building the fake \(fileName) failed: \(messages)") }
+    return output.path
+}

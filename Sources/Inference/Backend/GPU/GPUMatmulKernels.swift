@@ -331,7 +331,7 @@ KERNEL void matmul_bf16(GLOBAL const u16 *w, int outRows, int columns, GLOBAL co
     mm_finish(acc, nr, scratch, y, outRows, o, r0, bias, hasBias);
 }
 
-// Q8_0: per block of 32, d (float16) then 32 int8. As dot1_q8_0: d_w * d_x * sum  q_w q_x.
+// Q8_0: per block of 32, d (float16) then 32 int8. As dot1_q8_0: d_w * d_x * sum q_w q_x.
 KERNEL void matmul_q8_0(GLOBAL const u8 *w, int outRows, int columns, GLOBAL const u8 *act, int rows,
                         GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
     SHARED float scratch[MAX_GROUP];
@@ -361,7 +361,7 @@ KERNEL void matmul_q8_0(GLOBAL const u8 *w, int outRows, int columns, GLOBAL con
 }
 
 // Q4_0: per block of 32, d (float16) then 16 bytes; byte l holds value l (low nibble) and
-// l + 16 (high), each q - 8. As dot1_q4_0: the -8 is folded in as -8 * sum  q_x.
+// l + 16 (high), each q - 8. As dot1_q4_0: the -8 is folded in as -8 * sum q_x.
 KERNEL void matmul_q4_0(GLOBAL const u8 *w, int outRows, int columns, GLOBAL const u8 *act, int rows,
                         GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
     SHARED float scratch[MAX_GROUP];
@@ -407,8 +407,8 @@ DEVICE int q4k_min(GLOBAL const u8 *s, int j) {
 
 // Q4_K: blocks of 256 (144 bytes): d, dmin (float16), 12 bytes of scales/mins, 128 bytes of
 // nibbles (64-value chunk c in bytes 32c..32c+31: sub-block 2c low nibbles, 2c+1 high). A
-// thread takes one sub-block of 32 at a time. As dot1_q4_K: d * d_x * sc * sum  q q_x minus
-// dmin * d_x * min * sum  q_x.
+// thread takes one sub-block of 32 at a time. As dot1_q4_K: d * d_x * sc * sum q q_x minus
+// dmin * d_x * min * sum q_x.
 KERNEL void matmul_q4_K(GLOBAL const u8 *w, int outRows, int columns, GLOBAL const u8 *act, int rows,
                         GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
     SHARED float scratch[MAX_GROUP];
@@ -448,7 +448,7 @@ KERNEL void matmul_q4_K(GLOBAL const u8 *w, int outRows, int columns, GLOBAL con
 // (one per 16 values), d (float16). Value i = 128h + 32k + l (h = 0..1, k = 0..3) is the
 // low (k < 2) or high nibble of ql[64h + 32(k & 1) + l] with bits (qh[32h + l] >> 2k) & 3 on
 // top, minus 32. A thread takes 32 values (one h, k) at a time. As dot1_q6_K, with the -32
-// folded in as -32 * sum  q_x per 16 values.
+// folded in as -32 * sum q_x per 16 values.
 KERNEL void matmul_q6_K(GLOBAL const u8 *w, int outRows, int columns, GLOBAL const u8 *act, int rows,
                         GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
     SHARED float scratch[MAX_GROUP];
@@ -610,7 +610,7 @@ DEVICE i64 format_row_bytes(int format, int n) {
 // A staged weight unit: values w (offset removed where it is per value: Q4_0's 8, Q6_K's 32),
 // integers a0, a1 (the scales of values 0-15 and 16-31) and mn, floats f1, f2, such that the
 // unit's contribution is f1 * (d_x * (a0 * sum 0-15 w q_x + a1 * sum 16-31 w q_x))
-//                       - f2 * (d_x * (mn * sum  q_x)):
+//                       - f2 * (d_x * (mn * sum q_x)):
 //   Q8_0: w = q,      a0 = a1 = 1,        mn = 0,  f1 = d, f2 = 0
 //   Q4_0: w = q - 8,  a0 = a1 = 1,        mn = 0,  f1 = d, f2 = 0
 //   Q4_K: w = q,      a0 = a1 = scale,    mn = min, f1 = d, f2 = dmin
@@ -729,7 +729,7 @@ KERNEL void matmul_quant_tiled(GLOBAL const u8 *w, int format, int outRows, int 
     }
 }
 
-// y[i] = sum  over the splits of partials[split, i] (in split order) + bias, for the rows x
+// y[i] = sum over the splits of partials[split, i] (in split order) + bias, for the rows x
 // outRows outputs of a split tiled product. Grid: ceil(rows * outRows / group) along x.
 KERNEL void matmul_sum_splits(GLOBAL const float *partials, int splits, int rows, int outRows,
                               GLOBAL const float *bias, int hasBias, GLOBAL float *y) {
