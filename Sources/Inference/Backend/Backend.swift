@@ -297,6 +297,27 @@ public struct BatchLayout: Sendable, Equatable {
         }
         return nil
     }
+    /// What every backend's ops look up per row, computed once per step: the row's position,
+    /// its KV slot (`block * blockSize + offset` of that position), and where its sequence's
+    /// block table starts in `tables` (every sequence's table, concatenated in order).
+    /// Call after `problem(blockSize:blockCount:)` has found nothing wrong.
+    func rowIndex(blockSize: Int) -> (positions: [Int32], slots: [Int32], tableOffsets: [Int32], tables: [Int32]) {
+        var positions: [Int32] = [], slots: [Int32] = [], tableOffsets: [Int32] = [], tables: [Int32] = []
+        positions.reserveCapacity(tokens.count)
+        slots.reserveCapacity(tokens.count)
+        tableOffsets.reserveCapacity(tokens.count)
+        for s in sequences {
+            let start = Int32(tables.count)
+            tables.append(contentsOf: s.blockTable)
+            for i in 0..<s.rowCount {
+                let p = s.firstPosition + i
+                positions.append(Int32(p))
+                slots.append(s.blockTable[p / blockSize] * Int32(blockSize) + Int32(p % blockSize))
+                tableOffsets.append(start)
+            }
+        }
+        return (positions, slots, tableOffsets, tables)
+    }
 }
 
 /// A step prepared by the backend (tokens, positions and block tables resident where the ops

@@ -114,25 +114,11 @@ final class CPUBatch: BackendBatch, @unchecked Sendable {
     let tableOffsets: [Int64]
 
     init(layout: BatchLayout, blockSize: Int) {
-        var positions: [Int32] = []
-        var slots: [Int32] = []
-        var tables: [Int32] = []
-        var offsets: [Int64] = []
-        positions.reserveCapacity(layout.tokens.count)
-        for s in layout.sequences {
-            let start = Int64(tables.count)
-            tables.append(contentsOf: s.blockTable)
-            for i in 0..<s.rowCount {
-                let p = s.firstPosition + i
-                positions.append(Int32(p))
-                slots.append(s.blockTable[p / blockSize] * Int32(blockSize) + Int32(p % blockSize))
-                offsets.append(start)
-            }
-        }
-        self.positions = positions
-        self.slots = slots
-        self.tables = tables
-        self.tableOffsets = offsets
+        let index = layout.rowIndex(blockSize: blockSize)
+        positions = index.positions
+        slots = index.slots
+        tables = index.tables
+        tableOffsets = index.tableOffsets.map(Int64.init)
         super.init(layout: layout)
     }
 }

@@ -251,24 +251,8 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
             throw BackendError("batch: \(rows) rows, the GPU backend runs at most 65535 per step")
         }
         // tokens | positions | slots | table offsets | tables (see GPUCoreKernels.swift)
-        let blockSize = cache.spec.blockSize
-        var integers = layout.tokens
-        integers.reserveCapacity(4 * rows + layout.sequences.reduce(0) { $0 + $1.blockTable.count })
-        for s in layout.sequences {
-            integers += (0..<s.rowCount).map { Int32(s.firstPosition + $0) }
-        }
-        for s in layout.sequences {
-            integers += (0..<s.rowCount).map { i in
-                let p = s.firstPosition + i
-                return s.blockTable[p / blockSize] * Int32(blockSize) + Int32(p % blockSize)
-            }
-        }
-        var tableStart = 0
-        for s in layout.sequences {
-            integers += [Int32](repeating: Int32(tableStart), count: s.rowCount)
-            tableStart += s.blockTable.count
-        }
-        for s in layout.sequences { integers += s.blockTable }
+        let index = layout.rowIndex(blockSize: cache.spec.blockSize)
+        let integers = layout.tokens + index.positions + index.slots + index.tableOffsets + index.tables
         guard integers.count <= Int(Int32.max) else { throw BackendError("batch: block tables too large") }
 
         let bytes = integers.count * 4
