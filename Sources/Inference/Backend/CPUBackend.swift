@@ -162,42 +162,16 @@ public final class CPUBackend: InferenceBackend, @unchecked Sendable {
     public func uploadWeight(name: String, format: WeightFormat, rows: Int, columns: Int,
                              bytes: UnsafeRawBufferPointer, owner: AnyObject?,
                              storeAs: WeightFormat?) throws -> BackendWeight {
-        guard rows > 0, columns > 0, let rowBytes = format.rowBytes(columns) else {
-            throw BackendError("weight \(name): \(format) cannot hold \(rows) x \(columns) (row length must be a multiple of \(format.blockElements))")
-        }
-        let (expected, overflow) = rows.multipliedReportingOverflow(by: rowBytes)
-        guard !overflow, bytes.count == expected, let base = bytes.baseAddress else {
-            throw BackendError("weight \(name): \(bytes.count) bytes, expected \(rows) x \(columns) \(format) = \(overflow ? "overflow" : String(expected))")
-        }
-        let target = storeAs ?? format
+        let upload = try WeightUpload(name: name, format: format, rows: rows, columns: columns, bytes: bytes, storeAs: storeAs)
+        // Used in place (the mapped file) when nothing changes and the elements are aligned.
         let elementAlignment = format == .f32 ? 4 : 2
-        if target == format && Int(bitPattern: base) % elementAlignment == 0 {
-            return try CPUWeight(name: name, format: format, rows: rows, columns: columns, data: base,
-                             rowBytes: rowBytes, owner: owner)
+        if !upload.converts && Int(bitPattern: upload.base) % elementAlignment == 0 {
+            return try CPUWeight(name: name, format: format, rows: rows, columns: columns, data: upload.base,
+                                 rowBytes: upload.rowBytes, owner: owner)
         }
-        guard target == format || target == .f32 || (target == .q8_0 && [.f32, .f16, .bf16].contains(format)) else {
-            throw BackendError("weight \(name): cannot convert \(format) to \(target)")
-        }
-        guard let targetRowBytes = target.rowBytes(columns) else {
-            throw BackendError("weight \(name): \(columns) columns is not a multiple of \(target)'s block of \(target.blockElements)")
-        }
+        let target = upload.target, targetRowBytes = upload.targetRowBytes
         let storage = try AlignedStorage(byteCount: rows * targetRowBytes, what: "weight \(name)")
-        let row = UnsafeMutablePointer<Float>.allocate(capacity: columns)
-        defer { row.deallocate() }
-        for r in 0..<rows {
-            let source = base + r * rowBytes
-            let destination = storage.pointer + r * targetRowBytes
-            if target == format {
-                // Same format, only realigned.
-                memcpy(destination, source, rowBytes)
-            } else if target == .f32 {
-                ck_dequantize_row(ck_type(format.rawValue), source, destination.assumingMemoryBound(to: Float.self), Int64(columns))
-            } else {
-                // Unaligned float input is copied to `row` first by the dequantizer (memcpy).
-                ck_dequantize_row(ck_type(format.rawValue), source, row, Int64(columns))
-                ck_quantize_row_q8_0(row, destination, Int64(columns))
-            }
-        }
+        upload.writeRows(0..<rows, to: storage.pointer)
         return try CPUWeight(name: name, format: target, rows: rows, columns: columns,
                          data: UnsafeRawPointer(storage.pointer), rowBytes: targetRowBytes, owner: storage)
     }

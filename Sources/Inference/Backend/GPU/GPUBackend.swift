@@ -152,49 +152,29 @@ public final class GPUBackend: InferenceBackend, @unchecked Sendable {
     public func uploadWeight(name: String, format: WeightFormat, rows: Int, columns: Int,
                              bytes: UnsafeRawBufferPointer, owner: AnyObject?,
                              storeAs: WeightFormat?) throws -> BackendWeight {
-        guard rows > 0, columns > 0, let rowBytes = format.rowBytes(columns) else {
-            throw BackendError("weight \(name): \(format) cannot hold \(rows) x \(columns) (row length must be a multiple of \(format.blockElements))")
-        }
-        let (expected, overflow) = rows.multipliedReportingOverflow(by: rowBytes)
-        guard !overflow, bytes.count == expected, let base = bytes.baseAddress else {
-            throw BackendError("weight \(name): \(bytes.count) bytes, expected \(rows) x \(columns) \(format) = \(overflow ? "overflow" : String(expected))")
-        }
-        let target = storeAs ?? format
-        guard target == format || target == .f32 || (target == .q8_0 && [.f32, .f16, .bf16].contains(format)) else {
-            throw BackendError("weight \(name): cannot convert \(format) to \(target)")
-        }
-        guard let targetRowBytes = target.rowBytes(columns) else {
-            throw BackendError("weight \(name): \(columns) columns is not a multiple of \(target)'s block of \(target.blockElements)")
-        }
+        let upload = try WeightUpload(name: name, format: format, rows: rows, columns: columns, bytes: bytes, storeAs: storeAs)
+        let targetRowBytes = upload.targetRowBytes
         let memory = try allocate(rows * targetRowBytes, "weight \(name)")
         do {
-            if target == format {
+            if !upload.converts {
                 try device.upload(bytes, to: memory, offset: 0)
             } else {
                 // Convert a few MiB of rows at a time on the host, then upload them.
                 let chunkRows = max(1, (8 << 20) / max(targetRowBytes, columns * 4))
-                var staging = [UInt8]()
-                staging.reserveCapacity(chunkRows * targetRowBytes)
-                var row = 0
-                while row < rows {
-                    let end = min(rows, row + chunkRows)
-                    staging.removeAll(keepingCapacity: true)
-                    for r in row..<end {
-                        let values = Kernels.dequantizeRow(format, base + r * rowBytes, count: columns)
-                        if target == .f32 {
-                            values.withUnsafeBytes { staging.append(contentsOf: $0) }
-                        } else {
-                            staging.append(contentsOf: Kernels.quantizeQ8_0(values))
-                        }
-                    }
-                    try staging.withUnsafeBytes { try device.upload($0, to: memory, offset: row * targetRowBytes) }
-                    row = end
+                let staging = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkRows * targetRowBytes, alignment: 64)
+                defer { staging.deallocate() }
+                guard let stagingBase = staging.baseAddress else { throw BackendError("weight \(name): no staging memory") }
+                for start in stride(from: 0, to: rows, by: chunkRows) {
+                    let end = min(rows, start + chunkRows)
+                    upload.writeRows(start..<end, to: stagingBase)
+                    try device.upload(UnsafeRawBufferPointer(rebasing: staging[0..<((end - start) * targetRowBytes)]),
+                                      to: memory, offset: start * targetRowBytes)
                 }
             }
         } catch {
             throw BackendError("weight \(name): \(error)")
         }
-        return GPUWeight(name: name, format: target, rows: rows, columns: columns, memory: memory)
+        return GPUWeight(name: name, format: upload.target, rows: rows, columns: columns, memory: memory)
     }
 
     public func makeBuffer(capacity: Int) throws -> BackendBuffer {
