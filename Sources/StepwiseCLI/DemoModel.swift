@@ -42,7 +42,7 @@ enum DemoModel {
         ["--model", model.path, "--dataset", "builtin:arith",
          "--samples", "8", "--rounds", "3",
          "--verifiers", "critique,cot-score,mc", "--informed", "--refine-with", "critique",
-         "--temperature", String(temperature), "--max-tokens", "160",
+         "--temperature", String(temperature), "--max-tokens", "200",
          "--out", SessionFiles.freshPath(stem: "demo-arith").path, "--autorun"]
     }
 

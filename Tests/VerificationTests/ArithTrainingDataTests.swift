@@ -24,21 +24,20 @@ final class ArithTrainingDataTests: XCTestCase {
                     let parsed = VerifierOutputParser.critique(e.completion, stepCount: steps)
                     XCTAssertEqual(parsed.parse, .ok, e.completion)
                     XCTAssertEqual(parsed.verdict, e.attemptCorrect == true ? .correct : .incorrect)
-                    // The check before the verdict: the reference's steps, in order, up to the
-                    // named one, each said to be right but the named one.
+                    // The check before the verdict: the attempt's steps, in order, up to the
+                    // named one, each with the number the reference's step gives, said to be
+                    // right but the named one, where the attempt's step differs.
                     let check = e.completion.split(separator: "\n").filter { $0.hasPrefix("Step ") }.map(String.init)
                     let named = parsed.firstErrorStep ?? problem.steps.count
                     XCTAssertEqual(check.count, min(named + 1, problem.steps.count), e.completion)
+                    // The attempt comes after the reference, whose steps are not numbered.
+                    let promptLines = e.prompt.split(separator: "\n")
                     for (i, line) in check.enumerated() {
-                        let verdict = i == named ? ", not " : ", right."
-                        XCTAssertTrue(line.hasPrefix("Step \(i + 1): \(problem.steps[i].line)\(verdict)"), line)
-                    }
-                    if e.attemptCorrect == false {
-                        let shown = try XCTUnwrap(e.prompt.split(separator: "\n").first { $0.hasPrefix("Step \(named + 1): ") })
-                        XCTAssertNotEqual(String(shown), "Step \(named + 1): \(problem.steps[named].line)",
-                                          "the named step differs from the reference's step there")
-                        XCTAssertTrue(check.last?.hasSuffix("not \(shown.dropFirst("Step \(named + 1): ".count)).") == true,
-                                      "the check quotes the attempt's step: \(check.last ?? "")")
+                        let shown = try XCTUnwrap(promptLines.last { $0.hasPrefix("Step \(i + 1): ") }, e.prompt)
+                        let verdict = i == named ? "wrong" : "right"
+                        XCTAssertEqual(line, "\(shown) | \(problem.steps[i].result), \(verdict).")
+                        XCTAssertEqual(String(shown) == "Step \(i + 1): \(problem.steps[i].line)", i != named,
+                                       "only the named step differs from the reference's: \(line)")
                     }
                 case "cot-binary":
                     XCTAssertEqual(VerifierOutputParser.binary(e.completion).verdict, e.attemptCorrect == true ? .correct : .incorrect)

@@ -41,26 +41,27 @@ public enum ArithTrainingData {
         out.append(Example(task: "generate", informed: false, prompt: try raw(prompts.generation(p)),
                            completion: "\n" + problem.solutionText))
 
-        // A flawed attempt of a random kind at a random step (some combinations cannot be made).
-        var flawed: FlawedArithSolution?
-        for _ in 0..<6 where flawed == nil {
-            let kind = rng.pick(FlawedArithSolution.Kind.allCases)
-            flawed = ArithTask.injectError(into: problem, kind: kind, at: rng.int(in: 0...(problem.steps.count - 1)), rng: &rng)
-        }
+        // A flawed attempt at a random step (some combinations cannot be made).
+        let flawed = flawedSolution(problem, rng: &rng)
         let correctAttempt = solution(problem.solutionText, p, id: "correct")
         let flawedAttempt = flawed.map { solution($0.text, p, id: "flawed") }
 
-        // Verification: the flawed attempt always, the correct one three times in five (a
-        // verifier must also learn to accept); the step critique, which the refinement loop
-        // relies on, for both; blind or informed half the time each.
+        // Verification: the flawed attempt always, a second flawed attempt half the time (the
+        // step that differs is what the check must learn to see; a right step is most of every
+        // check), the correct one three times in five (a verifier must also learn to accept);
+        // the step critique, which the refinement loop relies on, for all; blind or informed
+        // half the time each.
         var verifications: [(Solution, FlawedArithSolution?)] = []
         if let flawedAttempt { verifications.append((flawedAttempt, flawed)) }
+        if rng.int(in: 0...1) == 1, let second = flawedSolution(problem, rng: &rng) {
+            verifications.append((solution(second.text, p, id: "flawed-2"), second))
+        }
         if rng.int(in: 0...4) < 3 || flawedAttempt == nil { verifications.append((correctAttempt, nil)) }
         for (attempt, flaw) in verifications {
             out.append(try verification(.critique, informed: rng.int(in: 0...1) == 1, attempt: attempt, flaw: flaw,
                                         problem: problem, p, prompts, rng: &rng))
         }
-        // One more verification in another format, half the time, of either attempt.
+        // One more verification in another format, half the time, of any of those attempts.
         if rng.int(in: 0...1) == 1 {
             let (attempt, flaw) = rng.pick(verifications)
             let kind = rng.pick([VerifierKind.cotBinary, .cotScore, .mc])
@@ -99,19 +100,31 @@ public enum ArithTrainingData {
                        attemptCorrect: flaw == nil)
     }
 
-    /// The check a verifier writes before its verdict: each step as it should be, worked out
-    /// from the problem and the steps before it, and whether the attempt's step says the same
-    /// (`right`) or not (`not …` with what the attempt says), up to the first wrong step. A
-    /// small model cannot judge a step it has not recomputed, so the verdict comes after the
-    /// recomputation, never before it.
+    /// A flawed version of `problem`'s solution: a wrong result three times in five (nearly
+    /// every mistake the demo model makes itself is a wrong result with the right operands),
+    /// otherwise a wrong operand or operation; nil when none of six tries can be made there.
+    static func flawedSolution(_ problem: ArithProblem, rng: inout SplitMix64) -> FlawedArithSolution? {
+        for _ in 0..<6 {
+            let kind: FlawedArithSolution.Kind = rng.int(in: 0...4) < 3 ? .wrongResult
+                : rng.pick([.wrongOperand, .wrongOperation])
+            if let f = ArithTask.injectError(into: problem, kind: kind, at: rng.int(in: 0...(problem.steps.count - 1)),
+                                             rng: &rng) { return f }
+        }
+        return nil
+    }
+
+    /// The check a verifier writes before its verdict, one line per step up to the first wrong
+    /// one: the attempt's step as it stands, then the number that step should give (worked out
+    /// from the problem and the steps before it, or read off the reference), then `right` when
+    /// the two agree and `wrong` when not — `Step 2: 158 - 99 = 69 | 59, wrong.`. The verdict
+    /// sits right after the two numbers it compares: a small model cannot compare a number it
+    /// writes with one far back in the prompt, nor judge a step it has not recomputed.
     static func recheck(problem: ArithProblem, flaw: FlawedArithSolution?) -> String {
         var lines: [String] = []
         for (i, step) in problem.steps.enumerated() {
-            if let flaw, i == flaw.firstError {
-                lines.append("Step \(i + 1): \(step.line), not \(flaw.steps[i].line).")
-                break
-            }
-            lines.append("Step \(i + 1): \(step.line), right.")
+            let wrong = flaw?.firstError == i
+            lines.append("Step \(i + 1): \((flaw?.steps[i] ?? step).line) | \(step.result), \(wrong ? "wrong" : "right").")
+            if wrong { break }
         }
         return lines.joined(separator: "\n")
     }
