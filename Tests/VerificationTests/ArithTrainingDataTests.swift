@@ -39,6 +39,19 @@ final class ArithTrainingDataTests: XCTestCase {
                         XCTAssertEqual(String(shown) == "Step \(i + 1): \(problem.steps[i].line)", i != named,
                                        "only the named step differs from the reference's: \(line)")
                     }
+                case "check-lines":
+                    // Every line shown is checked, in order: the claimed result against the true one.
+                    let shown = e.prompt.split(separator: "\n").dropFirst().dropLast()
+                    let checked = e.completion.split(separator: "\n")
+                    XCTAssertEqual(checked.count, shown.count)
+                    XCTAssertGreaterThanOrEqual(checked.count, problem.steps.count)
+                    for (line, check) in zip(shown, checked) {
+                        let parts = line.split(separator: " ")
+                        let (a, b, claimed) = (Int(parts[0])!, Int(parts[2])!, Int(parts[4])!)
+                        let op = try XCTUnwrap(ArithOp(rawValue: String(parts[1])))
+                        let truth = try XCTUnwrap(op.apply(a, b))
+                        XCTAssertEqual(String(check), "\(line) | \(truth), \(claimed == truth ? "right" : "wrong").")
+                    }
                 case "cot-binary":
                     XCTAssertEqual(VerifierOutputParser.binary(e.completion).verdict, e.attemptCorrect == true ? .correct : .incorrect)
                     XCTAssertEqual(VerifierOutputParser.binary(e.completion).parse, .ok)
@@ -62,6 +75,7 @@ final class ArithTrainingDataTests: XCTestCase {
         }
         XCTAssertEqual(tasks["generate"], 300)
         XCTAssertGreaterThan(tasks["critique"] ?? 0, tasks["cot-binary"] ?? 0)
+        XCTAssertEqual(tasks["check-lines"], 900)
         for t in ["cot-binary", "cot-score", "mc", "refine", "tournament"] { XCTAssertGreaterThan(tasks[t] ?? 0, 30, t) }
         XCTAssertGreaterThan(informed, 200)
     }

@@ -69,6 +69,10 @@ public enum ArithTrainingData {
                                         problem: problem, p, prompts, rng: &rng))
         }
 
+        // Three drills, each with its own wrong results: recomputing a line rather than copying
+        // it is what the blind verifier learns last (see lineCheckDrill).
+        for _ in 0..<3 { out.append(lineCheckDrill(problem: problem, flawed: flawed, rng: &rng)) }
+
         if let flawed, let flawedAttempt {
             // Refinement from the blind critique the model is trained to write.
             let critiqueText = verdict(.critique, problem: problem, flaw: flawed, rng: &rng)
@@ -127,6 +131,32 @@ public enum ArithTrainingData {
             if wrong { break }
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// A drill in the check every verifier answer starts with, without the rest of a verdict:
+    /// the operations of the problem's solution and of its flawed version, each shown with
+    /// its right result or, half the time, a wrong one, and checked line by line
+    /// (`37 - 29 = 9 | 8, wrong.`). In a verifier's answer a verdict is one token in thirty
+    /// and most are `right`; here every other line is `wrong`, so the comparison of the two
+    /// numbers — the part a small model learns last — gets a dense signal.
+    static func lineCheckDrill(problem: ArithProblem, flawed: FlawedArithSolution?, rng: inout SplitMix64) -> Example {
+        var steps = problem.steps
+        for s in flawed?.steps ?? [] where !steps.contains(where: { $0.line == s.line }) { steps.append(s) }
+        var shown: [String] = [], checked: [String] = []
+        for step in steps.prefix(8) {
+            // The flawed version's own wrong result is not the truth: recompute every line.
+            guard let truth = step.op.apply(step.a, step.b) else { continue }
+            var claimed = truth
+            if rng.int(in: 0...1) == 1 {
+                let wrong = truth + rng.pick([1, -1, 2, -2, 10, -10, 20, -20, 100, -100])
+                if wrong >= 0 { claimed = wrong }
+            }
+            let line = "\(step.a) \(step.op.rawValue) \(step.b) = \(claimed)"
+            shown.append(line)
+            checked.append("\(line) | \(truth), \(claimed == truth ? "right" : "wrong").")
+        }
+        return Example(task: "check-lines", informed: false, prompt: "Check:\n" + shown.joined(separator: "\n") + "\nChecked:",
+                       completion: "\n" + checked.joined(separator: "\n"))
     }
 
     /// The answer a verifier of `kind` should give: `flaw` nil for a correct attempt.
