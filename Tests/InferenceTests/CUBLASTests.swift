@@ -240,16 +240,10 @@ final class CUBLASTests: XCTestCase {
         var rng = SplitMix64(seed: 99)
         let outRows = 33, columns = 96, rows = 20
         for format in [WeightFormat.f16, .bf16] {
-            let weightBytes = BackendOpsCheck.randomWeightBytes(format, rows: outRows, columns: columns, rng: &rng)
-            let x = rng.floats(rows * columns), bias = rng.floats(outRows)
-            let weight = try device.allocate(bytes: weightBytes.count, what: "weight")
-            try weightBytes.withUnsafeBytes { try device.upload($0, to: weight, offset: 0) }
-            let input = try device.allocate(bytes: x.count * 4, what: "input")
-            try x.withUnsafeBytes { try device.upload($0, to: input, offset: 0) }
-            let biasMemory = try device.allocate(bytes: bias.count * 4, what: "bias")
-            try bias.withUnsafeBytes { try device.upload($0, to: biasMemory, offset: 0) }
-            let output = try device.allocate(bytes: rows * outRows * 4, what: "output")
-            let scratch = try device.allocate(bytes: CUBLASMatmul.scratchBytes(rows: rows, columns: columns), what: "scratch")
+            let operands = try MatmulOperands(device, format, outRows: outRows, columns: columns, rows: rows, rng: &rng)
+            let (weightBytes, x) = (operands.weightBytes, operands.x)
+            let (weight, input, biasMemory) = (operands.weight, operands.input, operands.biasMemory)
+            let (output, scratch) = (operands.output, operands.scratch)
             // The fake driver runs no kernels: put in scratch what the conversion kernel would.
             let bits = x.map { format == .f16 ? Kernels.floatToHalf($0) : Kernels.floatToBFloat16($0) }
             try bits.withUnsafeBytes { try device.upload($0, to: scratch, offset: 0) }
@@ -376,16 +370,10 @@ final class CUBLASTests: XCTestCase {
         for format in [WeightFormat.f16, .bf16] {
             for (outRows, columns, rows) in shapes where matmul.takes(format: format, rows: rows) {
                 let what = "\(format) \(outRows)x\(columns), \(rows) rows"
-                let weightBytes = BackendOpsCheck.randomWeightBytes(format, rows: outRows, columns: columns, rng: &rng)
-                let x = rng.floats(rows * columns), bias = rng.floats(outRows)
-                let weight = try device.allocate(bytes: weightBytes.count, what: "weight")
-                try weightBytes.withUnsafeBytes { try device.upload($0, to: weight, offset: 0) }
-                let input = try device.allocate(bytes: x.count * 4, what: "input")
-                try x.withUnsafeBytes { try device.upload($0, to: input, offset: 0) }
-                let biasMemory = try device.allocate(bytes: bias.count * 4, what: "bias")
-                try bias.withUnsafeBytes { try device.upload($0, to: biasMemory, offset: 0) }
-                let output = try device.allocate(bytes: rows * outRows * 4, what: "output")
-                let scratch = try device.allocate(bytes: CUBLASMatmul.scratchBytes(rows: rows, columns: columns), what: "scratch")
+                let operands = try MatmulOperands(device, format, outRows: outRows, columns: columns, rows: rows, rng: &rng)
+                let (weightBytes, x, bias) = (operands.weightBytes, operands.x, operands.bias)
+                let (weight, input, biasMemory) = (operands.weight, operands.input, operands.biasMemory)
+                let (output, scratch) = (operands.output, operands.scratch)
                 XCTAssertTrue(try matmul.matmul(weight: weight, format: format, outRows: outRows, columns: columns, input: input,
                                                 rows: rows, bias: biasMemory, output: output, scratch: scratch))
                 var got = [Float](repeating: 0, count: rows * outRows)
@@ -402,6 +390,30 @@ final class CUBLASTests: XCTestCase {
     }
 
     // MARK: Helpers
+
+    /// A random product's operands on `device`: the weight, the activations and a bias, with
+    /// room for the output and for cuBLAS's 16-bit copy of the activations.
+    struct MatmulOperands {
+        let weightBytes: [UInt8], x: [Float], bias: [Float]
+        let weight: DeviceMemory, input: DeviceMemory, biasMemory: DeviceMemory, output: DeviceMemory, scratch: DeviceMemory
+
+        init(_ device: any ComputeDevice, _ format: WeightFormat, outRows: Int, columns: Int, rows: Int,
+             rng: inout SplitMix64) throws {
+            weightBytes = BackendOpsCheck.randomWeightBytes(format, rows: outRows, columns: columns, rng: &rng)
+            x = rng.floats(rows * columns)
+            bias = rng.floats(outRows)
+            func upload(_ bytes: UnsafeRawBufferPointer, _ what: String) throws -> DeviceMemory {
+                let memory = try device.allocate(bytes: bytes.count, what: what)
+                try device.upload(bytes, to: memory, offset: 0)
+                return memory
+            }
+            weight = try weightBytes.withUnsafeBytes { try upload($0, "weight") }
+            input = try x.withUnsafeBytes { try upload($0, "input") }
+            biasMemory = try bias.withUnsafeBytes { try upload($0, "bias") }
+            output = try device.allocate(bytes: rows * outRows * 4, what: "output")
+            scratch = try device.allocate(bytes: CUBLASMatmul.scratchBytes(rows: rows, columns: columns), what: "scratch")
+        }
+    }
 
     /// The CUDA program of the convert kernels only (NVRTC builds it in a second).
     private var cudaConvertProgram: String {
