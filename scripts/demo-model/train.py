@@ -99,12 +99,10 @@ def collate(data, idx, pad):
 
 def verdict_weights(ids, labels, tok, weight):
     """Per-token loss weights: `weight` on each step verdict of a check line (the ` right` or
-    ` wrong` after `, `), 1 elsewhere. A verdict is one token in a hundred of a verifier's
+    ` wrong` after `, `), 1 elsewhere. A verdict is about one token in thirty of a verifier's
     answer and four in five are ` right`, so at weight 1 the model learns to copy the numbers
     and call every step right long before it learns to compare them."""
     w = torch.ones(labels.shape)
-    if weight == 1:
-        return w
     verdict = torch.tensor([tok.token_to_id("\u0120right"), tok.token_to_id("\u0120wrong")])
     after_comma = torch.zeros_like(labels, dtype=torch.bool)
     after_comma[:, 1:] = ids[:, :-1] == tok.token_to_id(",")

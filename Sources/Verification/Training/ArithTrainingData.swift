@@ -136,8 +136,8 @@ public enum ArithTrainingData {
     /// A drill in the check every verifier answer starts with, without the rest of a verdict:
     /// the operations of the problem's solution and of its flawed version, each shown with
     /// its right result or, half the time, a wrong one, and checked line by line
-    /// (`37 - 29 = 9 | 8, wrong.`). In a verifier's answer a verdict is one token in thirty
-    /// and most are `right`; here every other line is `wrong`, so the comparison of the two
+    /// (`37 - 29 = 9 | 8, wrong.`). In a verifier's answer a verdict is about one token in
+    /// thirty and most are `right`; here every other line is `wrong`, so the comparison of the two
     /// numbers — the part a small model learns last — gets a dense signal.
     static func lineCheckDrill(problem: ArithProblem, flawed: FlawedArithSolution?, rng: inout SplitMix64) -> Example {
         var steps = problem.steps
@@ -146,14 +146,15 @@ public enum ArithTrainingData {
         for step in steps.prefix(8) {
             // The flawed version's own wrong result is not the truth: recompute every line.
             guard let truth = step.op.apply(step.a, step.b) else { continue }
-            var claimed = truth
+            var claimed = step
+            claimed.result = truth
             if rng.int(in: 0...1) == 1 {
+                // The offsets of injectError's wrong results, and ±20 (a carry missed twice).
                 let wrong = truth + rng.pick([1, -1, 2, -2, 10, -10, 20, -20, 100, -100])
-                if wrong >= 0 { claimed = wrong }
+                if wrong >= 0 { claimed.result = wrong }
             }
-            let line = "\(step.a) \(step.op.rawValue) \(step.b) = \(claimed)"
-            shown.append(line)
-            checked.append("\(line) | \(truth), \(claimed == truth ? "right" : "wrong").")
+            shown.append(claimed.line)
+            checked.append("\(claimed.line) | \(truth), \(claimed.result == truth ? "right" : "wrong").")
         }
         return Example(task: "check-lines", informed: false, prompt: "Check:\n" + shown.joined(separator: "\n") + "\nChecked:",
                        completion: "\n" + checked.joined(separator: "\n"))
