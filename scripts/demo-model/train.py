@@ -110,6 +110,27 @@ def verdict_weights(ids, labels, tok, weight):
     return w
 
 
+def recompute_weights(w, ids, labels, tok, weight):
+    """Puts `weight` on the number a check line recomputes when the attempt's number is wrong
+    (the `59` of `158 - 99 = 69 | 59, wrong.`). On a right line copying the attempt's number
+    gives the same tokens as recomputing it, and right lines are most lines, so a small model
+    learns to copy: in the 500-problem evaluation of the 4,688-step model the blind critique
+    copied the attempt's number on 89% of the lines whose arithmetic was wrong. Only the wrong
+    lines tell copying and recomputing apart; this makes them count."""
+    pipe, comma, wrong = tok.token_to_id("|"), tok.token_to_id(","), tok.token_to_id("\u0120wrong")
+    rows, cols = torch.nonzero(ids == pipe, as_tuple=True)
+    n = ids.shape[1]
+    for r, p in zip(rows.tolist(), cols.tolist()):
+        # The recomputed number is a few digit tokens; a comma further than that is not its end.
+        for c in range(p + 1, min(p + 10, n - 1)):
+            if ids[r, c] == comma:
+                if ids[r, c + 1] == wrong:
+                    span = slice(p + 1, c)
+                    w[r, span] = torch.where(labels[r, span] != -100, weight, w[r, span])
+                break
+    return w
+
+
 def weighted_loss(model, ids, labels, mask, weights):
     logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1]
     target, w = labels[:, 1:].reshape(-1), weights[:, 1:].reshape(-1)
@@ -152,6 +173,9 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--verdict-weight", type=float, default=1.0,
                     help="loss weight of the right/wrong verdict on each checked step (see verdict_weights)")
+    ap.add_argument("--recompute-weight", type=float, default=1.0,
+                    help="loss weight of the recomputed number on each check line whose step is wrong "
+                         "(see recompute_weights)")
     # One thread by default: on a machine shared with builds, two OpenMP threads stall at every
     # barrier whenever one is preempted; a single thread keeps its core busy.
     ap.add_argument("--threads", type=int, default=1)
@@ -217,10 +241,13 @@ def main():
                 g["lr"] = lr
             ids, labels, mask = collate(data, idx, pad)
             seen_tokens += int(mask.sum())
-            if args.verdict_weight == 1:
+            if args.verdict_weight == 1 and args.recompute_weight == 1:
                 loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
             else:
-                loss = weighted_loss(model, ids, labels, mask, verdict_weights(ids, labels, tok, args.verdict_weight))
+                w = verdict_weights(ids, labels, tok, args.verdict_weight)
+                if args.recompute_weight != 1:
+                    w = recompute_weights(w, ids, labels, tok, args.recompute_weight)
+                loss = weighted_loss(model, ids, labels, mask, w)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
