@@ -244,9 +244,8 @@ def main():
             if args.verdict_weight == 1 and args.recompute_weight == 1:
                 loss = model(input_ids=ids, attention_mask=mask, labels=labels).loss
             else:
-                w = verdict_weights(ids, labels, tok, args.verdict_weight)
-                if args.recompute_weight != 1:
-                    w = recompute_weights(w, ids, labels, tok, args.recompute_weight)
+                w = recompute_weights(verdict_weights(ids, labels, tok, args.verdict_weight),
+                                      ids, labels, tok, args.recompute_weight)
                 loss = weighted_loss(model, ids, labels, mask, w)
             opt.zero_grad(set_to_none=True)
             loss.backward()
