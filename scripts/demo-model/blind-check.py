@@ -30,7 +30,7 @@ def main():
     events = [json.loads(line) for line in open(args.journal) if line.strip()]
     problems = {e["problem"]["id"]: e["problem"]["text"] for e in events if e.get("event") == "problem"}
     problem_of = {e["solution"]["id"]: e["solution"]["problemID"] for e in events if e.get("event") == "solution"}
-    wrong_lines = []  # (problem text, "a op b = ", the attempt's wrong number)
+    wrong_lines = []  # (problem text, a, op, b, the attempt's wrong number)
     tally = collections.Counter()
     for e in events:
         if e.get("event") != "critique" or e["critique"]["informed"]:
@@ -43,12 +43,13 @@ def main():
             if apply(a, op, b) == claimed:
                 continue
             tally["recomputed" if checked != claimed else "repeated the attempt's number"] += 1
-            wrong_lines.append((problems[problem_of[e["critique"]["solutionID"]]], f"{a} {op} {b} = ", claimed))
+            wrong_lines.append((problems[problem_of[e["critique"]["solutionID"]]], a, op, b, claimed))
     print(f"blind check lines at wrong steps: {sum(tally.values())}:", dict(tally))
 
     stepwise = os.path.join(ROOT, ".build", "release", "stepwise")
     greedy = collections.Counter()
-    for text, lhs, claimed in wrong_lines[: args.lines]:
+    for text, a, op, b, claimed in wrong_lines[: args.lines]:
+        lhs = f"{a} {op} {b} = "
         out = subprocess.run([stepwise, "generate", "--model", args.model, "--prompt", text + "\nSolution:",
                               "--temperature", "0", "--max-tokens", "120", "--threads", "1"],
                              capture_output=True, text=True, check=True).stdout
@@ -56,8 +57,8 @@ def main():
             greedy["never writes that step"] += 1
             continue
         got = out.split(lhs, 1)[1].split("\n")[0].strip()
-        true = str(apply(*[int(x) if x.isdigit() else x for x in lhs[:-3].split(" ")]))
-        greedy["same wrong number" if got == str(claimed) else "right" if got == true else "another number"] += 1
+        greedy["same wrong number" if got == str(claimed) else "right" if got == str(apply(a, op, b))
+               else "another number"] += 1
     if wrong_lines and args.lines:
         print(f"the model solving the first {min(args.lines, len(wrong_lines))} of those problems greedily, at that step:",
               dict(greedy))

@@ -115,7 +115,8 @@ def recompute_weights(w, ids, labels, tok, weight):
     (the `59` of `158 - 99 = 69 | 59, wrong.`). On a right line copying the attempt's number
     gives the same tokens as recomputing it, and right lines are most lines, so a small model
     learns to copy: in the 500-problem evaluation of the 4,688-step model the blind critique
-    copied the attempt's number on 89% of the lines whose arithmetic was wrong. Only the wrong
+    copied the attempt's number on 89% of the lines whose arithmetic was wrong (blind-check.py
+    on that evaluation's journal). Only the wrong
     lines tell copying and recomputing apart; this makes them count."""
     pipe, comma, wrong = tok.token_to_id("|"), tok.token_to_id(","), tok.token_to_id("\u0120wrong")
     rows, cols = torch.nonzero(ids == pipe, as_tuple=True)
